@@ -1,0 +1,200 @@
+"""Executing chapter notebooks and stamping what produced their outputs.
+
+Chapters are committed executed in full mode. Each notebook's metadata holds
+an `aecourse` stamp: a hash of the package modules the notebook uses, the
+backend and versions, and the measured run times. The lint tests compare the
+stamp's hash with the current sources, so stored outputs cannot go stale
+silently. `python -m aecourse execute book/NN_x.ipynb` re-executes and
+re-stamps a chapter.
+"""
+
+import ast
+import hashlib
+import os
+import pathlib
+import platform
+import re
+import time
+
+PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+IMPORT_PATTERN = re.compile(r"\baecourse(?:\.\w+)*")
+# Lines TensorFlow writes to stderr before its logger starts; not silenceable.
+LOG_SPAM = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+\.cc:\d+\]"
+    r"|To enable the following instructions:|WARNING:tensorflow:)"
+)
+
+
+def _module_file(name):
+    relative = pathlib.Path(*name.split(".")[1:])
+    for candidate in (PACKAGE_DIR / relative.with_suffix(".py"), PACKAGE_DIR / relative / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(path):
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in names if name.split(".")[0] == "aecourse"}
+
+
+def used_modules(notebook):
+    """The package files a notebook's code cells import, directly or not.
+
+    Args:
+        notebook: an `nbformat` notebook.
+
+    Returns:
+        Sorted list of paths relative to the package folder.
+    """
+    pending = {"aecourse"}
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            pending.update(IMPORT_PATTERN.findall(cell.source))
+    # `from aecourse import data` names a module through the package.
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            for match in re.finditer(r"from\s+aecourse\s+import\s+([\w\s,()]+)", cell.source):
+                pending.update(f"aecourse.{n.strip()}" for n in re.split(r"[,\s()]+", match.group(1)) if n.strip())
+    files, seen = set(), set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = _module_file(name)
+        if path is None:
+            continue
+        files.add(path)
+        pending.update(_imported_modules(path))
+        parts = name.split(".")
+        pending.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return sorted(str(f.relative_to(PACKAGE_DIR)) for f in files)
+
+
+def source_hash(modules):
+    """SHA-256 over the named package files (path and bytes), 16 hex digits."""
+    digest = hashlib.sha256()
+    for name in modules:
+        digest.update(name.encode() + b"\0" + (PACKAGE_DIR / name).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def current_stamp(notebook):
+    """The `modules` and `source_hash` a fresh execution would record."""
+    modules = used_modules(notebook)
+    return {"modules": modules, "source_hash": source_hash(modules)}
+
+
+def strip_log_spam(notebook):
+    """Removes TensorFlow's unsilenceable start-up lines from stream outputs."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                lines = [line for line in output.text.splitlines(keepends=True) if not LOG_SPAM.match(line)]
+                output.text = "".join(lines)
+                if not output.text.strip():
+                    continue
+            kept.append(output)
+        cell.outputs = kept
+    return notebook
+
+
+def _run(notebook, path, fast, timeout):
+    import nbclient
+
+    env_backup = os.environ.get("AECOURSE_FAST")
+    os.environ["AECOURSE_FAST"] = "1" if fast else "0"
+    try:
+        start = time.perf_counter()
+        nbclient.NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+        return time.perf_counter() - start
+    finally:
+        if env_backup is None:
+            os.environ.pop("AECOURSE_FAST", None)
+        else:
+            os.environ["AECOURSE_FAST"] = env_backup
+
+
+def execute(path, time_fast=True, timeout=1800):
+    """Executes a chapter in full mode, stamps it and saves it in place.
+
+    Args:
+        path: the notebook's path.
+        time_fast: also execute a copy in fast mode (outputs discarded) to
+            record the fast-mode run time.
+        timeout: per-cell time limit in seconds.
+
+    Returns:
+        The stamp written into the notebook's metadata.
+    """
+    import keras
+    import nbformat
+
+    path = pathlib.Path(path)
+    if not path.is_file() or path.suffix != ".ipynb":
+        raise ValueError(f"Expected the path of an existing .ipynb notebook. Received: path={str(path)!r}")
+    notebook = nbformat.read(path, as_version=4)
+    stamp = current_stamp(notebook)
+    if time_fast:
+        stamp["runtime_fast_s"] = round(_run(nbformat.read(path, as_version=4), path, True, timeout), 1)
+    stamp["runtime_full_s"] = round(_run(notebook, path, False, timeout), 1)
+    stamp.update({
+        "mode": "full",
+        "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "keras_version": keras.__version__,
+        "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+        "executed": time.strftime("%Y-%m-%d"),
+    })
+    notebook.metadata["aecourse"] = stamp
+    nbformat.write(strip_log_spam(notebook), path)
+    return stamp
+
+
+def runtime_table(book_dir):
+    """A Markdown table of each chapter's stamped run times and machine.
+
+    Args:
+        book_dir: folder holding the chapter notebooks (`NN_name.ipynb`).
+
+    Returns:
+        The table as a string; chapters never executed show "not yet run".
+    """
+    import json
+
+    rows = ["| chapter | full mode | fast mode | measured on | date |", "| --- | --- | --- | --- | --- |"]
+    for path in sorted(pathlib.Path(book_dir).glob("[0-9][0-9]_*.ipynb")):
+        notebook = json.loads(path.read_text())
+        stamp = notebook.get("metadata", {}).get("aecourse", {})
+        title = next((line.lstrip("# ").strip() for cell in notebook["cells"]
+                      if cell["cell_type"] == "markdown"
+                      for line in "".join(cell["source"]).splitlines() if line.startswith("# ")), path.stem)
+        if "runtime_full_s" not in stamp:
+            rows.append(f"| {title} | not yet run | | | |")
+            continue
+        fast = f"{stamp['runtime_fast_s']:.0f} s" if "runtime_fast_s" in stamp else "-"
+        rows.append(
+            f"| {title} | {stamp['runtime_full_s']:.0f} s | {fast} | "
+            f"{stamp['machine']}, {stamp['backend']} (Keras {stamp['keras_version']}) | {stamp['executed']} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def write_runtime_table(book_dir):
+    """Writes `runtime_table(book_dir)` to `book_dir/_generated/runtimes.md`."""
+    target = pathlib.Path(book_dir) / "_generated" / "runtimes.md"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(runtime_table(book_dir))
+    return target

@@ -1,0 +1,105 @@
+"""Fast mode, seeding and quiet logs: what every chapter's setup cell calls.
+
+Fast mode (`AECOURSE_FAST=1`) shrinks training so that CI can execute every
+chapter in about a minute. It is read from the environment each time, so a
+test can switch it with `monkeypatch.setenv`.
+"""
+
+import logging
+import os
+import warnings
+
+FAST_ENV = "AECOURSE_FAST"
+
+
+def is_fast():
+    """Whether fast mode is on (`AECOURSE_FAST` set to `1`, `true` or `yes`).
+
+    Returns:
+        `True` in fast mode, `False` in full mode.
+
+    Example:
+
+    >>> import os
+    >>> os.environ["AECOURSE_FAST"] = "1"
+    >>> is_fast()
+    True
+    """
+    value = os.environ.get(FAST_ENV, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ValueError(
+        f"{FAST_ENV} must be 1/true/yes (fast mode) or 0/false/no/unset (full "
+        f"mode). Received: {FAST_ENV}={value!r}"
+    )
+
+
+def budget(full, fast):
+    """Picks the full-mode or the fast-mode value of a training budget.
+
+    The one place where fast mode changes what a chapter does: epochs, subset
+    sizes, numbers of seeds.
+
+    Args:
+        full: value used by the published book.
+        fast: smaller value used in fast mode.
+
+    Returns:
+        `fast` when fast mode is on, else `full`.
+
+    Example:
+
+    >>> epochs = budget(full=20, fast=2)
+    """
+    return fast if is_fast() else full
+
+
+def quiet_logs():
+    """Silences TensorFlow's C++ log lines and Python-side warnings spam.
+
+    Must run before TensorFlow is imported; `aecourse` calls it on import.
+    A few lines that TensorFlow writes before its logger starts cannot be
+    silenced from Python; the book hides stderr and `aecourse.notebooks`
+    strips them from stored outputs.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+def seed_everything(seed=0):
+    """Seeds Python, NumPy and the Keras backend once, for reproducible runs.
+
+    Args:
+        seed: non-negative integer seed.
+
+    Returns:
+        The seed, for printing in the setup cell.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer. Received: seed={seed!r}")
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return seed
+
+
+def setup(seed=0):
+    """The setup cell of a chapter: quiet logs, seed, and a one-line summary.
+
+    Args:
+        seed: seed for Python, NumPy and the Keras backend.
+
+    Returns:
+        A one-line description of the run (backend, Keras version, mode, seed).
+    """
+    quiet_logs()
+    import keras
+
+    seed_everything(seed)
+    mode = "fast" if is_fast() else "full"
+    return f"Keras {keras.__version__}, backend {keras.backend.backend()}, {mode} mode, seed {seed}"
