@@ -24,7 +24,7 @@ def check_per_image_error(per_image_error):
                         "Sum over every axis except the first.")
         expect_close(label, got, reference_per_image_error(x, x_hat),
                      "the per-image errors (sum of squared pixel differences, not the mean)")
-    return passed(label, "per-image squared error matches the reference")
+    passed(label, "per-image squared error matches the reference")
 
 
 def check_pca_reconstruct(pca_reconstruct):
@@ -39,7 +39,7 @@ def check_pca_reconstruct(pca_reconstruct):
         expect_close(label, got, pca_reconstruct(x_train, x_test, k),
                      f"the k={k} reconstructions (centre with the training mean, project on "
                      "the top-k right singular vectors, add the mean back)", rtol=1e-3, atol=1e-3)
-    return passed(label, "PCA reconstruction via SVD matches the reference")
+    passed(label, "PCA reconstruction via SVD matches the reference")
 
 
 def reference_tied_decode(h, kernel, bias):
@@ -59,4 +59,4 @@ def check_tied_decode(tied_decode):
     expect_close(label, got, reference_tied_decode(h, kernel, bias),
                  "the reconstructions (transpose the encoder's (D, K) kernel, add the bias, "
                  "apply a sigmoid)")
-    return passed(label, "tied-weights decoder matches the reference")
+    passed(label, "tied-weights decoder matches the reference")

@@ -1,0 +1,41 @@
+# The two README commands (`make book`, `make test`) and their helpers.
+VENV ?= .venv
+PYTHON ?= python3.11
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+CHAPTERS := $(wildcard book/[0-9][0-9]_*.ipynb)
+
+.PHONY: book test setup data execute unit clean
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(INSTALLED) data
+
+data:
+	@bash scripts/ensure-fashion-mnist.sh
+
+## book: the whole site in _build/html, strict (warnings are errors).
+book: setup
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+## test: the whole test suite, package tests on TensorFlow and JAX.
+test: setup
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -ra tests
+	KERAS_BACKEND=jax $(PY) -m pytest -q -ra -m "not book" tests
+
+## unit: package tests only, on the current backend.
+unit: setup
+	$(PY) -m pytest -q -m "not book" tests
+
+## execute: re-execute every chapter in full mode and re-stamp it.
+execute: setup
+	$(PY) -m aecourse execute $(CHAPTERS)
+
+clean:
+	rm -rf _build .pytest_cache
