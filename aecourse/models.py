@@ -76,6 +76,7 @@ class DenseAutoencoder(keras.Model):
                 layer = keras.layers.Dense(units, activation=act, name=f"decoder_{i}")
             r = layer(r)
         self.decoder = keras.Model(code, r, name="decoder")
+        self.built = True  # both halves are built models already
 
     def call(self, inputs, training=False):
         return self.decoder(self.encoder(inputs, training=training), training=training)

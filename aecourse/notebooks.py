@@ -27,6 +27,8 @@ LOG_SPAM = re.compile(
 
 def _module_file(name):
     relative = pathlib.Path(*name.split(".")[1:])
+    if not relative.parts:
+        return PACKAGE_DIR / "__init__.py"
     for candidate in (PACKAGE_DIR / relative.with_suffix(".py"), PACKAGE_DIR / relative / "__init__.py"):
         if candidate.is_file():
             return candidate
@@ -140,7 +142,8 @@ def execute(path, time_fast=True, timeout=1800):
     Returns:
         The stamp written into the notebook's metadata.
     """
-    import keras
+    import importlib.metadata
+
     import nbformat
 
     path = pathlib.Path(path)
@@ -154,7 +157,7 @@ def execute(path, time_fast=True, timeout=1800):
     stamp.update({
         "mode": "full",
         "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
-        "keras_version": keras.__version__,
+        "keras_version": importlib.metadata.version("keras"),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
         "executed": time.strftime("%Y-%m-%d"),
     })

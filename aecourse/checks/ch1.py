@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from aecourse.linear import pca_reconstruct
+from aecourse import linear
 from aecourse.checks import call, expect_close, fail, fresh_rng, passed
 
 
@@ -36,7 +36,7 @@ def check_pca_reconstruct(pca_reconstruct):
     x_test = rng.normal(size=(30, 6)) @ mixing + rng.normal(0, 0.1, (30, 20)) + 5.0
     for k in (2, 5):
         got = call(label, pca_reconstruct, x_train, x_test, k)
-        expect_close(label, got, pca_reconstruct(x_train, x_test, k),
+        expect_close(label, got, linear.pca_reconstruct(x_train, x_test, k),
                      f"the k={k} reconstructions (centre with the training mean, project on "
                      "the top-k right singular vectors, add the mean back)", rtol=1e-3, atol=1e-3)
     passed(label, "PCA reconstruction via SVD matches the reference")

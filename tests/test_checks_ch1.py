@@ -1,0 +1,68 @@
+"""Every chapter-1 check passes the reference and rejects plausible wrong answers."""
+
+import numpy as np
+import pytest
+
+from aecourse.checks import ExerciseFailure, ch1
+
+
+def test_per_image_error(capsys):
+    ch1.check_per_image_error(lambda x, r: np.sum((x - r) ** 2, axis=tuple(range(1, x.ndim))))
+    assert capsys.readouterr().out == "\u2714 ex-1-error: per-image squared error matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda x, r: np.mean((x - r) ** 2, axis=tuple(range(1, x.ndim))),      # mean, not sum
+    lambda x, r: np.sum((x - r) ** 2),                                      # one number for the batch
+    lambda x, r: np.sum(np.abs(x - r), axis=tuple(range(1, x.ndim))),      # absolute error
+    lambda x, r: np.sum((x - r) ** 2, axis=1),                              # breaks on (n, 28, 28)
+])
+def test_per_image_error_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="ex-1-error"):
+        ch1.check_per_image_error(wrong)
+
+
+def _pca(x_train, x_test, k, centre=True, top=True, add_mean=True):
+    mu = x_train.mean(axis=0) if centre else 0
+    _, _, vt = np.linalg.svd(x_train - mu, full_matrices=False)
+    v = (vt[:k] if top else vt[-k:]).T
+    return (mu if add_mean else 0) + (x_test - mu) @ v @ v.T
+
+
+def test_pca_reconstruct(capsys):
+    ch1.check_pca_reconstruct(_pca)
+    assert capsys.readouterr().out.startswith("\u2714 ex-1-pca:")
+
+
+@pytest.mark.parametrize("kwargs", [{"centre": False}, {"top": False}, {"add_mean": False}])
+def test_pca_reconstruct_rejects(kwargs):
+    with pytest.raises(ExerciseFailure, match="ex-1-pca"):
+        ch1.check_pca_reconstruct(lambda a, b, k: _pca(a, b, k, **kwargs))
+
+
+def test_tied_decode(capsys):
+    ch1.check_tied_decode(lambda h, w, b: 1 / (1 + np.exp(-(h @ w.T + b))))
+    assert capsys.readouterr().out.startswith("\u2714 ex-1-tied:")
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda h, w, b: h @ w.T + b,                               # no sigmoid
+    lambda h, w, b: np.maximum(h @ w.T + b, 0),                # ReLU output
+    lambda h, w, b: 1 / (1 + np.exp(-(h @ w.T))),              # bias forgotten
+    lambda h, w, b: 1 / (1 + np.exp(-(h @ w + b))),            # no transpose (shape error)
+])
+def test_tied_decode_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="ex-1-tied"):
+        ch1.check_tied_decode(wrong)
+
+
+def test_unanswered_and_crashing_answers_fail_clearly():
+    def unanswered(x, r):
+        raise NotImplementedError("ex-1-error")
+
+    with pytest.raises(ExerciseFailure, match="not answered yet"):
+        ch1.check_per_image_error(unanswered)
+    with pytest.raises(ExerciseFailure, match="ZeroDivisionError"):
+        ch1.check_per_image_error(lambda x, r: 1 / 0)
+    with pytest.raises(ExerciseFailure, match="expected a function"):
+        ch1.check_per_image_error(42)
