@@ -20,7 +20,7 @@ PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 IMPORT_PATTERN = re.compile(r"\baecourse(?:\.\w+)*")
 # Lines TensorFlow writes to stderr before its logger starts; not silenceable.
 LOG_SPAM = re.compile(
-    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+\.cc:\d+\]"
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} [\d:.]+ +\d+ \S+\.cc:\d+\]"
     r"|To enable the following instructions:|WARNING:tensorflow:)"
 )
 
@@ -35,14 +35,24 @@ def _module_file(name):
     return None
 
 
-def _imported_modules(path):
+def _imported_names(source, package="aecourse"):
+    """Names of the `aecourse` modules a piece of Python source imports.
+
+    Relative imports are resolved against `package`, the importing module's package.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # a cell with IPython magics: fall back to a pattern
+        return set(IMPORT_PATTERN.findall(source))
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
     return {name for name in names if name.split(".")[0] == "aecourse"}
 
 
@@ -58,12 +68,7 @@ def used_modules(notebook):
     pending = {"aecourse"}
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            pending.update(IMPORT_PATTERN.findall(cell.source))
-    # `from aecourse import data` names a module through the package.
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            for match in re.finditer(r"from\s+aecourse\s+import\s+([\w\s,()]+)", cell.source):
-                pending.update(f"aecourse.{n.strip()}" for n in re.split(r"[,\s()]+", match.group(1)) if n.strip())
+            pending.update(_imported_names(cell.source))
     files, seen = set(), set()
     while pending:
         name = pending.pop()
@@ -74,7 +79,8 @@ def used_modules(notebook):
         if path is None:
             continue
         files.add(path)
-        pending.update(_imported_modules(path))
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        pending.update(_imported_names(path.read_text(), package))
         parts = name.split(".")
         pending.update(".".join(parts[:i]) for i in range(1, len(parts)))
     return sorted(str(f.relative_to(PACKAGE_DIR)) for f in files)

@@ -3,12 +3,21 @@
 import pathlib
 
 import pytest
+import yaml
 
 import aecourse  # noqa: F401  (silences TensorFlow's logs before keras is imported)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
+
+
+# The chapters the book publishes, in order: the notebooks listed in _toc.yml.
+CHAPTERS = [ROOT / f"{name}.ipynb" for name in _toc_files() if (ROOT / f"{name}.ipynb").is_file()]
 
 
 @pytest.fixture(autouse=True)

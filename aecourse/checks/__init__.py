@@ -9,6 +9,8 @@ hint. nbval compares the printed line with the stored one, so a check cell
 passes only if the learner's code is right.
 """
 
+import sys
+
 import numpy as np
 
 PASS_MARK = "\u2714"
@@ -45,13 +47,15 @@ def call(label, function, *args, **kwargs):
         raise
     except Exception as error:  # the learner's bug: report it as a failed check
         fail(label, f"your function raised {type(error).__name__}: {error}")
+    if "keras" in sys.modules and not isinstance(result, np.ndarray):  # a backend tensor
+        try:
+            result = sys.modules["keras"].ops.convert_to_numpy(result)
+        except Exception:
+            pass
     try:
-        import keras
-
-        result = keras.ops.convert_to_numpy(result)
-    except Exception:
-        result = np.asarray(result)
-    return np.asarray(result, dtype="float64")
+        return np.asarray(result, dtype="float64")
+    except (TypeError, ValueError):
+        fail(label, f"expected an array of numbers, got {type(result).__name__}.")
 
 
 def expect_close(label, got, expected, what, rtol=1e-4, atol=1e-5):
