@@ -1,0 +1,145 @@
+"""Chapter-2 checks pass the reference, reject plausible wrong answers; the hand-derived
+sparsity gradient matches finite differences and the backend's autodiff."""
+
+import numpy as np
+import pytest
+
+import keras
+
+from aecourse.checks import ExerciseFailure, ch2
+from aecourse.regularizers import KLSparsity
+
+RHO, BETA, ALPHA = 0.1, 3.0, 1e-3
+
+
+def _kl(rho, q):
+    return rho * np.log(rho / q) + (1 - rho) * np.log((1 - rho) / (1 - q))
+
+
+def test_mean_activation(capsys):
+    ch2.check_mean_activation(lambda h: np.mean(h, axis=0))
+    assert capsys.readouterr().out == "\u2714 ex-2-mean: mean activation per hidden unit matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda h: np.mean(h, axis=1),          # mean over units
+    lambda h: np.sum(h, axis=0),           # sum, not mean
+    lambda h: np.mean(h),                  # one number
+    lambda h: np.mean(h > 0.5, axis=0),    # fraction "active", not mean activation
+])
+def test_mean_activation_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-2-mean"):
+        ch2.check_mean_activation(wrong)
+
+
+def test_kl_penalty(capsys):
+    ch2.check_kl_penalty(lambda rho, q, beta: beta * np.sum(_kl(rho, q)))
+    assert capsys.readouterr().out == "\u2714 ex-2-kl: KL sparsity penalty matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda rho, q, beta: beta * np.sum(_kl(q, rho)),                       # reversed KL
+    lambda rho, q, beta: beta * np.sum(rho * np.log(rho / q)),             # missing (1 - rho) term
+    lambda rho, q, beta: beta * np.mean(_kl(rho, q)),                      # mean over units
+    lambda rho, q, beta: np.sum(_kl(rho, q)),                              # beta forgotten
+    lambda rho, q, beta: beta * np.sum((q - rho) ** 2),                    # squared distance
+])
+def test_kl_penalty_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-2-kl"):
+        ch2.check_kl_penalty(wrong)
+
+
+def test_l1_penalty(capsys):
+    ch2.check_l1_penalty(lambda h, lam: lam * np.mean(np.sum(np.abs(h), axis=1)))
+    assert capsys.readouterr().out == "\u2714 ex-2-l1: L1 activity penalty matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda h, lam: lam * np.mean(np.sum(h, axis=1)),                 # no absolute value
+    lambda h, lam: lam * np.sum(np.abs(h)),                          # sum over the batch
+    lambda h, lam: lam * np.mean(np.abs(h)),                         # mean over units too
+    lambda h, lam: lam * np.mean(np.sum(h ** 2, axis=1)),            # L2, not L1
+])
+def test_l1_penalty_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-2-l1"):
+        ch2.check_l1_penalty(wrong)
+
+
+def _delta(d, w, h, rho, beta, sign=1.0, rho_hat=None, derivative=True):
+    q = h.mean(axis=0) if rho_hat is None else rho_hat(h)
+    out = d @ w.T + sign * beta * (-rho / q + (1 - rho) / (1 - q))
+    return out * h * (1 - h) if derivative else out
+
+
+def test_hidden_delta(capsys):
+    ch2.check_hidden_delta(_delta)
+    assert capsys.readouterr().out == "\u2714 ex-2-delta: hidden delta with the sparsity term matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda d, w, h, rho, beta: _delta(d, w, h, rho, beta, sign=-1.0),               # seed's sign mix-up
+    lambda d, w, h, rho, beta: _delta(d, w, h, rho, beta, derivative=False),        # f'(z) forgotten
+    lambda d, w, h, rho, beta: _delta(d, w, h, rho, beta, rho_hat=lambda h: h),     # per-example rho_hat
+    lambda d, w, h, rho, beta: _delta(d, w, h, rho, 0.0),                           # sparsity term missing
+    lambda d, w, h, rho, beta: (d @ w.T + beta * (-rho / h.mean(0) + (1 - rho) / (1 - h.mean(0))))
+    * (1 - h ** 2),                                                                 # tanh derivative
+])
+def test_hidden_delta_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-2-delta"):
+        ch2.check_hidden_delta(wrong)
+
+
+def test_unanswered_fails_clearly():
+    def unanswered(h):
+        raise NotImplementedError
+
+    with pytest.raises(ExerciseFailure, match="not answered yet"):
+        ch2.check_mean_activation(unanswered)
+
+
+def test_hand_derived_gradient_matches_central_differences():
+    x, params = ch2.random_sparse_ae(np.random.default_rng(0))
+    grads = ch2.reference_sparse_ae_gradients(x, params, RHO, BETA, ALPHA)
+    step = 1e-6
+    for name, value in params.items():
+        numeric = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            for sign in (1, -1):
+                shifted = {k: v.copy() for k, v in params.items()}
+                shifted[name][index] += sign * step
+                numeric[index] += sign * ch2.reference_sparse_ae_loss(x, shifted, RHO, BETA, ALPHA) / (2 * step)
+        np.testing.assert_allclose(grads[name], numeric, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def _keras_loss(x, params):
+    """The same objective built from keras.ops and the package's KLSparsity (float32)."""
+    ops = keras.ops
+    h = ops.sigmoid(ops.matmul(x, params["W1"]) + params["b1"])
+    z = ops.sigmoid(ops.matmul(h, params["W2"]) + params["b2"])
+    reconstruction = ops.mean(0.5 * ops.sum((x - z) ** 2, axis=1))
+    decay = 0.5 * ALPHA * (ops.sum(params["W1"] ** 2) + ops.sum(params["W2"] ** 2))
+    return reconstruction + KLSparsity(RHO, BETA).penalty(h) + decay
+
+
+def _autodiff(fn, x, params):
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        variables = {k: tf.Variable(v) for k, v in params.items()}
+        with tf.GradientTape() as tape:
+            loss = fn(tf.constant(x), variables)
+        return {k: g.numpy() for k, g in zip(variables, tape.gradient(loss, list(variables.values())))}
+    if backend == "jax":
+        import jax
+
+        return {k: np.asarray(g) for k, g in jax.grad(lambda p: fn(x, p))(params).items()}
+    pytest.skip(f"no autodiff helper for backend {backend}")
+
+
+def test_hand_derived_gradient_matches_autodiff_of_the_package_penalty():
+    x, params = ch2.random_sparse_ae(np.random.default_rng(1))
+    grads = ch2.reference_sparse_ae_gradients(x, params, RHO, BETA, ALPHA)
+    auto = _autodiff(_keras_loss, x.astype("float32"), {k: v.astype("float32") for k, v in params.items()})
+    for name in params:
+        np.testing.assert_allclose(auto[name], grads[name], rtol=1e-3, atol=1e-5, err_msg=name)
