@@ -1,0 +1,113 @@
+"""Every chapter-7 check passes the reference and rejects plausible wrong answers."""
+
+import numpy as np
+import pytest
+
+from aecourse.checks import ExerciseFailure, ch7
+
+
+def _kl(mean, log_var, reduce=np.sum, scale=0.5, log_std=False):
+    var = np.exp(2 * log_var) if log_std else np.exp(log_var)
+    log_v = 2 * log_var if log_std else log_var
+    return scale * reduce(mean ** 2 + var - 1 - log_v, axis=-1)
+
+
+def test_gaussian_kl(capsys):
+    ch7.check_gaussian_kl(_kl)
+    assert capsys.readouterr().out == "\u2714 ex-7-kl: closed-form Gaussian KL matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda m, v: _kl(m, v, reduce=np.mean),       # mean over units, not sum
+    lambda m, v: _kl(m, v, scale=1.0),            # factor 1/2 forgotten
+    lambda m, v: _kl(m, v, log_std=True),         # log-variance read as log-std
+    lambda m, v: -_kl(m, v),                      # wrong sign
+    lambda m, v: np.sum(_kl(m, v)),               # one number for the batch
+])
+def test_gaussian_kl_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-7-kl"):
+        ch7.check_gaussian_kl(wrong)
+
+
+def test_reparameterize(capsys):
+    ch7.check_reparameterize(lambda m, v, e: m + np.exp(0.5 * v) * e)
+    assert capsys.readouterr().out.startswith("\u2714 ex-7-reparam:")
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda m, v, e: m + np.exp(v) * e,                                   # variance, not std
+    lambda m, v, e: m + v * e,                                           # log-variance as std
+    lambda m, v, e: m + np.exp(0.5 * v) * np.random.normal(size=m.shape),  # ignores the given eps
+    lambda m, v, e: np.exp(0.5 * v) * e,                                 # mean forgotten
+])
+def test_reparameterize_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-7-reparam"):
+        ch7.check_reparameterize(wrong)
+
+
+def _elbo(x, logits, m, v, kl_sign=-1.0, reduce=np.sum):
+    r = 1 / (1 + np.exp(-logits))
+    log_lik = reduce(x * np.log(r) + (1 - x) * np.log(1 - r), axis=1)
+    return log_lik + kl_sign * _kl(m, v)
+
+
+def test_elbo(capsys):
+    ch7.check_elbo(_elbo)
+    assert capsys.readouterr().out.startswith("\u2714 ex-7-elbo:")
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda x, l, m, v: _elbo(x, l, m, v, kl_sign=+1.0),         # KL added
+    lambda x, l, m, v: _elbo(x, l, m, v, kl_sign=0.0),          # KL forgotten
+    lambda x, l, m, v: _elbo(x, l, m, v, reduce=np.mean),       # mean over pixels
+    lambda x, l, m, v: -_elbo(x, l, m, v),                      # the loss, not the bound
+])
+def test_elbo_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-7-elbo"):
+        ch7.check_elbo(wrong)
+
+
+def _bound(log_w):
+    peak = log_w.max(axis=0)
+    return peak + np.log(np.mean(np.exp(log_w - peak), axis=0))
+
+
+def test_importance_bound(capsys):
+    ch7.check_importance_bound(_bound)
+    assert capsys.readouterr().out.startswith("\u2714 ex-7-iwae:")
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda w: w.mean(axis=0),                                          # the ELBO, not the bound
+    lambda w: _bound(w) + np.log(len(w)),                              # log-sum, no 1/K
+    lambda w: np.log(np.mean(np.exp(w), axis=0)),                      # unstable: -inf at -1000
+    lambda w: _bound(w.T),                                             # K on the wrong axis
+])
+def test_importance_bound_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-7-iwae"):
+        with np.errstate(divide="ignore"):
+            ch7.check_importance_bound(wrong)
+
+
+def test_active_units(capsys):
+    ch7.check_active_units(lambda z, t: np.sum(np.var(z, axis=0) > t))
+    assert capsys.readouterr().out.startswith("\u2714 ex-7-active:")
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda z, t: np.sum(np.var(z, axis=1) > t),                # variance across units
+    lambda z, t: np.sum(np.abs(np.mean(z, axis=0)) > t),       # mean, not variance
+    lambda z, t: np.sum(np.var(z, axis=0) > 0.01),             # ignores the threshold
+    lambda z, t: np.var(z, axis=0) > t,                        # a mask, not a count
+])
+def test_active_units_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-7-active"):
+        ch7.check_active_units(wrong)
+
+
+def test_unanswered_fails_clearly():
+    def unanswered(m, v):
+        raise NotImplementedError
+
+    with pytest.raises(ExerciseFailure, match="not answered yet"):
+        ch7.check_gaussian_kl(unanswered)
