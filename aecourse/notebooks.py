@@ -105,8 +105,15 @@ def strip_log_spam(notebook):
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        kept = []
+        merged = []  # a kernel may split one printed line over several stream outputs
         for output in cell.outputs:
+            if (output.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                    and merged[-1].name == output.name):
+                merged[-1].text += output.text
+            else:
+                merged.append(output)
+        kept = []
+        for output in merged:
             if output.output_type == "stream":
                 lines = [line for line in output.text.splitlines(keepends=True) if not LOG_SPAM.match(line)]
                 output.text = "".join(lines)

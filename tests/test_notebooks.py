@@ -78,3 +78,11 @@ def test_imported_names_resolves_relative_imports():
         "aecourse.checks", "aecourse.checks.ch1", "aecourse", "aecourse.data"}
     assert notebooks._imported_names("from .linear import pca_basis", "aecourse") == {
         "aecourse.linear", "aecourse.linear.pca_basis"}
+
+
+def test_strip_log_spam_merges_a_line_split_over_two_outputs():
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\u2714 ex-3-psnr: ok"),
+                    nbformat.v4.new_output("stream", name="stdout", text="\n")]
+    notebook = notebooks.strip_log_spam(nbformat.v4.new_notebook(cells=[cell]))
+    assert [o.text for o in notebook.cells[0].outputs] == ["\u2714 ex-3-psnr: ok\n"]
