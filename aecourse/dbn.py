@@ -1,0 +1,213 @@
+"""Deep belief networks: a stack of RBMs trained greedily, layer by layer.
+
+A DBN with layers `v, h1, ..., hL` is trained one RBM at a time: RBM 1 on
+the data, RBM 2 on `p(h1 | v)`, and so on (Hinton, Osindero & Teh 2006). The
+resulting generative model is *mostly directed*: only the top two layers
+form an undirected RBM; every lower layer is generated top-down by the
+sigmoid conditionals `p(h_{l-1} | h_l)`. It is not a deep Boltzmann machine,
+whose hidden layers receive input from both neighbours; `dbm_mean_field`
+shows that model's conditionals and the halved-weights trick used to
+initialise a DBM from a stack of RBMs (Salakhutdinov & Hinton 2009).
+"""
+
+import keras
+from keras import ops
+
+from aecourse.rbm import BernoulliRBM, bernoulli_sample
+
+
+@keras.saving.register_keras_serializable(package="aecourse")
+class DeepBeliefNetwork(keras.Model):
+    """A greedy stack of Bernoulli RBMs with top-down sampling.
+
+    Args:
+        layer_sizes: units per layer, visible first, e.g. `(784, 256, 64)`.
+        cd_steps: Gibbs steps per update of each RBM.
+        persistent: train each RBM by persistent CD.
+        seed: seed of the RBMs' random generators (layer `l` uses `seed + l`).
+        **kwargs: base `Model` arguments such as `name`.
+
+    Example:
+
+    >>> dbn = DeepBeliefNetwork((784, 256, 64))
+    >>> histories = dbn.pretrain(x_binary, epochs=5, batch_size=100)
+    >>> samples = dbn.sample(16, gibbs_steps=500)
+    >>> classifier = dbn.to_classifier(n_classes=10)
+    """
+
+    def __init__(self, layer_sizes, cd_steps=1, persistent=False, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        layer_sizes = tuple(layer_sizes)
+        if len(layer_sizes) < 2 or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in layer_sizes):
+            raise ValueError(
+                "layer_sizes must list at least two positive integers (visible units first). "
+                f"Received: layer_sizes={layer_sizes!r}")
+        self.layer_sizes, self.cd_steps, self.persistent, self.seed = layer_sizes, cd_steps, persistent, seed
+        self.rbms = [
+            BernoulliRBM(n_in, n_out, cd_steps=cd_steps, persistent=persistent,
+                         seed=None if seed is None else seed + i, name=f"rbm_{i}")
+            for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]))
+        ]
+        self.built = True
+
+    def pretrain(self, x, epochs=5, batch_size=100, optimizer=None, verbose=0):
+        """Greedy layer-wise training: each RBM learns the features `p(h | .)` of the one below.
+
+        Args:
+            x: binary training data, shape `(n, layer_sizes[0])`.
+            epochs: epochs per RBM (an int, or one int per RBM; 0 keeps an
+                RBM as it is, e.g. one whose weights were set from an RBM
+                trained before).
+            batch_size: mini-batch size.
+            optimizer: a function returning a fresh Keras optimizer for each
+                RBM (default: SGD with learning rate 0.05 and momentum 0.5).
+            verbose: passed to `fit`.
+
+        Returns:
+            The list of Keras `History` objects, one per RBM (`None` for
+            RBMs trained for 0 epochs).
+        """
+        epochs = [epochs] * len(self.rbms) if isinstance(epochs, int) else list(epochs)
+        if len(epochs) != len(self.rbms):
+            raise ValueError(f"epochs must be an int or one int per RBM ({len(self.rbms)}). "
+                             f"Received: epochs={epochs!r}")
+        optimizer = optimizer or (lambda: keras.optimizers.SGD(0.05, momentum=0.5))
+        histories, features = [], x
+        for rbm, n_epochs in zip(self.rbms, epochs):
+            history = None
+            if n_epochs > 0:
+                rbm.compile(optimizer=optimizer(), steps_per_execution=20)
+                history = rbm.fit(features, epochs=n_epochs, batch_size=batch_size, verbose=verbose)
+            histories.append(history)
+            features = ops.convert_to_numpy(rbm.transform(features))
+        return histories
+
+    def call(self, inputs, training=False):
+        """The upward mean-field pass: `p(h_L | ...)` of the top layer."""
+        h = inputs
+        for rbm in self.rbms:
+            h = rbm.transform(h)
+        return h
+
+    def sample(self, n_samples, gibbs_steps=1000, start=None):
+        """Generates visible vectors top-down.
+
+        Runs a Gibbs chain in the top RBM (the only undirected part), then
+        propagates down through the directed sigmoid layers; the last step
+        returns probabilities `p(v | h1)`, which make clearer images.
+
+        Args:
+            n_samples: number of samples (ignored when `start` is given).
+            gibbs_steps: Gibbs steps in the top RBM.
+            start: optional visible data whose upward pass starts the chains
+                (otherwise they start from random binary states).
+
+        Returns:
+            Visible probabilities, shape `(n_samples, layer_sizes[0])`.
+        """
+        top = self.rbms[-1]
+        if start is None:
+            h = bernoulli_sample(ops.full((n_samples, top.n_visible), 0.5), top.seed_generator)
+        else:
+            h = start
+            for rbm in self.rbms[:-1]:
+                h = rbm.sample_hidden(h)
+        if len(self.rbms) == 1:
+            return top.gibbs_chain(h, gibbs_steps, return_probabilities=True)
+        h = top.gibbs_chain(h, gibbs_steps)
+        for rbm in reversed(self.rbms[1:-1]):
+            h = rbm.sample_visible(h)
+        return self.rbms[0].visible_probabilities(h)
+
+    def to_classifier(self, n_classes, activation="softmax", name="dbn_classifier"):
+        """A feed-forward classifier whose hidden layers start from the RBM weights.
+
+        Each RBM becomes a `Dense(sigmoid)` layer with kernel `W` and bias `c`
+        (so its output is `p(h | .)`), followed by a new output layer. Train
+        it with `fit(x, y)` (fine-tuning).
+
+        Args:
+            n_classes: number of output units.
+            activation: activation of the output layer.
+            name: the model's name.
+
+        Returns:
+            A compiled-ready `keras.Sequential`.
+        """
+        model = keras.Sequential(
+            [keras.Input((self.layer_sizes[0],))]
+            + [keras.layers.Dense(n, activation="sigmoid", name=f"dense_{i}")
+               for i, n in enumerate(self.layer_sizes[1:])]
+            + [keras.layers.Dense(n_classes, activation=activation, name="output")],
+            name=name)
+        for layer, rbm in zip(model.layers, self.rbms):
+            layer.set_weights([ops.convert_to_numpy(rbm.kernel), ops.convert_to_numpy(rbm.hidden_bias)])
+        return model
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"layer_sizes": list(self.layer_sizes), "cd_steps": self.cd_steps,
+                       "persistent": self.persistent, "seed": self.seed})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def dbm_hidden_probabilities(v, h2, kernel_1, kernel_2, hidden_bias_1, weight_scale=1.0):
+    """The DBM conditional of the first hidden layer, which sees both neighbours.
+
+    `p(h1_j = 1 | v, h2) = sigmoid(s * (v'W1)_j + s * (W2 h2)_j + c1_j)`, with
+    `s = 1` in a DBM and `s = 1/2` for the halved-weights initialisation from
+    two RBMs trained separately (each alone already explains `h1`).
+    Unlike an RBM's `p(h | v)`, it uses both neighbouring layers.
+
+    Args:
+        v: visible states, shape `(n, n_visible)`.
+        h2: second hidden layer states, shape `(n, n_hidden_2)`.
+        kernel_1: `W1`, shape `(n_visible, n_hidden_1)`.
+        kernel_2: `W2`, shape `(n_hidden_1, n_hidden_2)`.
+        hidden_bias_1: `c1`, the bias of `h1`, shape `(n_hidden_1,)`.
+        weight_scale: `s`, the factor on both weight matrices.
+
+    Returns:
+        `p(h1 = 1 | v, h2)`, shape `(n, n_hidden_1)`.
+    """
+    bottom_up = ops.matmul(v, kernel_1)
+    top_down = ops.matmul(h2, ops.transpose(kernel_2))
+    return ops.sigmoid(weight_scale * (bottom_up + top_down) + hidden_bias_1)
+
+
+def dbm_mean_field(dbn, v, n_steps=10, halve_weights=True):
+    """Mean-field inference `q(h1), q(h2)` in the two-hidden-layer DBM built from a DBN's RBMs.
+
+    `h1` receives input from `v` through RBM 1 and from `h2` through RBM 2
+    (`dbm_hidden_probabilities`), and its bias is the sum of RBM 1's hidden
+    bias and RBM 2's visible bias; the top layer `h2` listens to `h1` only.
+    Each RBM alone already explains `h1` from the data, so adding both counts
+    the evidence twice; `halve_weights` halves both RBMs' terms on `h1`
+    (weights and biases), which averages the two models of `h1`.
+
+    Args:
+        dbn: a `DeepBeliefNetwork` with exactly two RBMs.
+        v: visible data, shape `(n, n_visible)`.
+        n_steps: mean-field iterations.
+        halve_weights: apply the halved-weights trick.
+
+    Returns:
+        `(q_h1, q_h2)` tensors.
+    """
+    if len(dbn.rbms) != 2:
+        raise ValueError(f"dbm_mean_field needs a DBN with two RBMs (three layers). "
+                         f"Received: layer_sizes={dbn.layer_sizes!r}")
+    first, second = dbn.rbms
+    scale = 0.5 if halve_weights else 1.0
+    bias = scale * (first.hidden_bias + second.visible_bias)
+    q_h1 = first.transform(v)
+    q_h2 = second.transform(q_h1)
+    for _ in range(n_steps):
+        q_h1 = dbm_hidden_probabilities(v, q_h2, first.kernel, second.kernel, bias, scale)
+        q_h2 = second.transform(q_h1)
+    return q_h1, q_h2
