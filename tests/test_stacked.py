@@ -1,0 +1,119 @@
+"""Greedy layer-wise pretraining, stacking, fine-tuning and classifiers (aecourse.stacked)."""
+
+import numpy as np
+import pytest
+
+import keras
+
+from aecourse import stacked
+from aecourse.models import DenseAutoencoder
+
+
+def _data(n=256, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=(n, 3))
+    return (1 / (1 + np.exp(-z @ rng.normal(size=(3, d))))).astype("float32")
+
+
+def _forward(layers, x):
+    for layer in layers:
+        x = keras.ops.convert_to_numpy(layer(x))
+    return x
+
+
+def test_greedy_pretrain_trains_each_layer_on_the_codes_below():
+    x = _data()
+    stack = stacked.greedy_pretrain(x, (8, 3), activation="sigmoid", epochs=(15, 15), learning_rate=1e-2)
+    assert stack.layer_sizes == (20, 8, 3)
+    assert [layer.kernel.shape for layer in stack.decoders] == [(8, 20), (3, 8)]
+    assert all(len(losses) == 15 and losses[-1] < losses[0] for losses in stack.losses)
+    # Layer 2 reconstructs the codes of layer 1: its final loss is its error on them.
+    codes = _forward(stack.encoders[:1], x)
+    error = np.mean((_forward([stack.encoders[1], stack.decoders[1]], codes) - codes) ** 2)
+    np.testing.assert_allclose(error, stack.losses[1][-1], rtol=0.2)
+    assert stack.decoders[0].activation.__name__ == "sigmoid"
+
+
+def test_noise_corrupts_inputs_only_during_pretraining():
+    x = _data()
+    stack = stacked.greedy_pretrain(x, (6,), epochs=3, noise="masking", noise_level=0.5, seed=1)
+    assert len(stack.losses[0]) == 3
+    rng = np.random.default_rng(0)
+    masked = stacked.corrupt(np.ones((200, 100)), "masking", 0.3, rng)
+    assert set(np.unique(masked)) == {0.0, 1.0}
+    assert abs(1 - masked.mean() - 0.3) < 0.02
+    noisy = stacked.corrupt(np.zeros((200, 100)), "gaussian", 0.5, rng)
+    assert abs(noisy.std() - 0.5) < 0.02
+
+
+def test_stack_autoencoder_equals_encoders_then_reversed_decoders():
+    x = _data(64)
+    stack = stacked.greedy_pretrain(x, (8, 5, 3), epochs=1)
+    ae = stacked.stack_autoencoder(stack)
+    assert isinstance(ae, DenseAutoencoder)
+    expected = _forward(stack.encoders + stack.decoders[::-1], x)
+    np.testing.assert_allclose(ae.predict(x, verbose=0), expected, atol=1e-5)
+    np.testing.assert_allclose(ae.encoder.predict(x, verbose=0), _forward(stack.encoders, x), atol=1e-5)
+
+
+def test_fine_tuning_improves_the_stack_and_leaves_the_stack_unchanged():
+    x = _data()
+    stack = stacked.greedy_pretrain(x, (8, 3), epochs=2)
+    kernel_before = keras.ops.convert_to_numpy(stack.encoders[0].kernel).copy()
+    ae = stacked.stack_autoencoder(stack)
+    losses = stacked.fine_tune(ae, x, epochs=15, learning_rate=1e-2)
+    assert losses[-1] < losses[0]
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(stack.encoders[0].kernel), kernel_before)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_encoder_classifier_freezes_or_fine_tunes_a_copy(freeze):
+    x = _data(128)
+    y = (x[:, 0] > np.median(x[:, 0])).astype("int64")
+    encoder = DenseAutoencoder(20, 3, hidden_units=(8,)).encoder
+    original = [w.copy() for w in encoder.get_weights()]
+    classifier = stacked.encoder_classifier(encoder, n_classes=2, freeze=freeze)
+    np.testing.assert_allclose(classifier.layers[1].predict(x, verbose=0), encoder.predict(x, verbose=0), atol=1e-6)
+    assert len(classifier.trainable_weights) == (2 if freeze else 6)
+    copy_before = [w.copy() for w in classifier.layers[1].get_weights()]
+    stacked.fit_classifier(classifier, x, y, steps=20, learning_rate=1e-2)
+    changed = any(not np.allclose(a, b) for a, b in zip(copy_before, classifier.layers[1].get_weights()))
+    assert changed != freeze
+    for a, b in zip(original, encoder.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert 0.0 <= stacked.accuracy(classifier, x, y) <= 1.0
+
+
+def test_fit_classifier_learns_with_few_labels():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 5)).astype("float32")
+    y = np.arange(10) % 2
+    x[:, 0] += 3 * (2 * y - 1)
+    inputs = keras.Input((5,))
+    classifier = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(inputs))
+    stacked.fit_classifier(classifier, x, y, steps=100, batch_size=4, learning_rate=5e-2)
+    assert stacked.accuracy(classifier, x, y) == 1.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"layer_sizes": ()}, "layer_sizes"),
+    ({"layer_sizes": (4, 0)}, "layer_sizes"),
+    ({"layer_sizes": (4,), "epochs": (1, 2)}, "epochs"),
+    ({"layer_sizes": (4,), "noise": "salt"}, "noise"),
+])
+def test_greedy_pretrain_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        stacked.greedy_pretrain(_data(16), **kwargs)
+
+
+def test_other_bad_arguments_are_rejected():
+    with pytest.raises(ValueError, match="2-D"):
+        stacked.greedy_pretrain(np.zeros((4, 2, 2)), (3,))
+    with pytest.raises(ValueError, match="masking level"):
+        stacked.corrupt(np.ones(3), "masking", 1.5, np.random.default_rng())
+    with pytest.raises(ValueError, match="GreedyStack"):
+        stacked.stack_autoencoder([1, 2])
+    with pytest.raises(ValueError, match="n_classes"):
+        stacked.encoder_classifier(DenseAutoencoder(4, 2).encoder, n_classes=0)
+    with pytest.raises(ValueError, match="same positive number"):
+        stacked.fit_classifier(None, np.zeros((3, 2)), np.zeros(2))
