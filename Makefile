@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 CHAPTERS := $(wildcard book/[0-9][0-9]_*.ipynb)
 
-.PHONY: book test setup data execute unit clean
+.PHONY: book test setup data browser execute unit student-site clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -20,14 +20,25 @@ setup: $(INSTALLED) data
 data:
 	@bash scripts/ensure-fashion-mnist.sh
 
+## browser: headless Chromium and its driver for the site tests (Debian packages).
+browser:
+	@bash scripts/ensure-chromium.sh
+
 ## book: the whole site in _build/html, strict (warnings are errors).
 book: setup
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 ## test: the whole test suite, package tests on TensorFlow and JAX.
-test: setup
+test: setup browser
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -ra tests
 	KERAS_BACKEND=jax $(PY) -m pytest -q -ra -m "not book" tests
+
+## student-site: the site with every exercise solution left out, in _build/student/html.
+student-site: setup
+	$(PY) scripts/student_site.py _build/student/_config.yml
+	$(VENV)/bin/jupyter-book build . --config _build/student/_config.yml --path-output _build/student -W -n --keep-going
+	rm -rf _build/student/html && mv _build/student/_build/html _build/student/html
+	@echo "student site: _build/student/html/index.html"
 
 ## unit: package tests only, on the current backend.
 unit: setup

@@ -124,6 +124,35 @@ def strip_log_spam(notebook):
     return notebook
 
 
+BADGE_TIMES = re.compile(r"(?:about|under) \d+ minutes? on a (?:busy )?2-core CPU \((?:about|under) \d+ minutes? with "
+                         r"`AECOURSE_FAST=1`\)")
+
+
+def _minutes(seconds):
+    minutes = max(1, round(seconds / 60))
+    return f"about {minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def badge_times(stamp):
+    """The run-time phrase of a chapter's badge line, from its stamped run times."""
+    return (f"{_minutes(stamp['runtime_full_s'])} on a 2-core CPU "
+            f"({_minutes(stamp['runtime_fast_s'])} with `AECOURSE_FAST=1`)")
+
+
+def refresh_badge(notebook):
+    """Writes the stamped run times into the badge line (the second cell) of a chapter.
+
+    Raises:
+        ValueError: if the badge cell has no run-time phrase to update.
+    """
+    badge = notebook.cells[1]
+    if not BADGE_TIMES.search(badge.source):
+        raise ValueError("The chapter's second cell must be its badge line with 'about N minutes on a 2-core "
+                         f"CPU (about M minutes with `AECOURSE_FAST=1`)'. Received: {badge.source[:300]!r}")
+    badge.source = BADGE_TIMES.sub(badge_times(notebook.metadata["aecourse"]), badge.source)
+    return notebook
+
+
 def _run(notebook, path, fast, timeout):
     import nbclient
 
@@ -175,6 +204,8 @@ def execute(path, time_fast=True, timeout=1800):
         "executed": time.strftime("%Y-%m-%d"),
     })
     notebook.metadata["aecourse"] = stamp
+    if time_fast:
+        refresh_badge(notebook)
     nbformat.write(strip_log_spam(notebook), path)
     return stamp
 

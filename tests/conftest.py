@@ -26,3 +26,60 @@ def _seeded():
 
     keras.utils.set_random_seed(1234)
     yield
+
+
+# --- Shared by the site tests (tests/test_book_build.py, tests/test_site.py) ---
+
+# Lines the tests want shown at the end of the run (timings, artifact folders).
+_REPORT = []
+
+
+def report(line):
+    """Prints `line` now and again in an "aecourse" section after the test summary."""
+    _REPORT.append(line)
+    print(line)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _REPORT:
+        terminalreporter.section("aecourse")
+        for line in _REPORT:
+            terminalreporter.write_line(line)
+
+
+def build_book(out, config=None):
+    """Builds the book strictly (`-W -n --keep-going`) into `out`; returns `out/_build/html`.
+
+    Args:
+        out: the `--path-output` folder.
+        config: a Jupyter Book configuration to use instead of `_config.yml`.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+
+    jupyter_book = pathlib.Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"]
+    if config is not None:
+        command += ["--config", str(config)]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True,
+                            env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    report(f"built {'the book' if config is None else config} in {time.perf_counter() - start:.0f} s")
+    return pathlib.Path(out) / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The book built once per session, strictly, in a temporary folder; returns its `_build/html`.
+
+    `AECOURSE_BUILT_SITE=path/to/_build/html` reuses a site built before
+    (only to iterate on the site tests quickly).
+    """
+    import os
+
+    if os.environ.get("AECOURSE_BUILT_SITE"):
+        return pathlib.Path(os.environ["AECOURSE_BUILT_SITE"])
+    return build_book(tmp_path_factory.mktemp("site"))

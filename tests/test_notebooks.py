@@ -86,3 +86,17 @@ def test_strip_log_spam_merges_a_line_split_over_two_outputs():
                     nbformat.v4.new_output("stream", name="stdout", text="\n")]
     notebook = notebooks.strip_log_spam(nbformat.v4.new_notebook(cells=[cell]))
     assert [o.text for o in notebook.cells[0].outputs] == ["\u2714 ex-3-psnr: ok\n"]
+
+
+def test_refresh_badge_writes_the_stamped_times():
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# T"),
+        nbformat.v4.new_markdown_cell("**Run it:** [Colab](x) · about 12 minutes on a busy 2-core CPU "
+                                      "(about 6 minutes with `AECOURSE_FAST=1`).")])
+    notebook.metadata["aecourse"] = {"runtime_full_s": 170.0, "runtime_fast_s": 20.0}
+    notebooks.refresh_badge(notebook)
+    assert notebook.cells[1].source.endswith(
+        "about 3 minutes on a 2-core CPU (about 1 minute with `AECOURSE_FAST=1`).")
+    notebook.cells[1].source = "no times here"
+    with pytest.raises(ValueError, match="badge line"):
+        notebooks.refresh_badge(notebook)
