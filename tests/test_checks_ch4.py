@@ -1,0 +1,103 @@
+"""Every chapter-4 check passes the reference and rejects plausible wrong answers."""
+
+import numpy as np
+import pytest
+
+from aecourse.checks import ExerciseFailure, ch4
+
+
+def _sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def test_sigmoid_derivative(capsys):
+    ch4.check_sigmoid_derivative(lambda a: _sigmoid(a) * (1 - _sigmoid(a)))
+    assert capsys.readouterr().out == "\u2714 ex-4-slope: sigmoid derivative matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda a: _sigmoid(a),                          # the sigmoid itself
+    lambda a: _sigmoid(a) * (1 - a),                # 1 - a instead of 1 - s(a)
+    lambda a: np.exp(-a) / (1 + np.exp(-a)),        # denominator not squared: 1 - s(a)
+])
+def test_sigmoid_derivative_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-4-slope"):
+        ch4.check_sigmoid_derivative(wrong)
+
+
+def _penalty(x, w, b, square_slope=True, column_norms=True, total=np.sum):
+    h = _sigmoid(x @ w + b)
+    slope = h * (1 - h)
+    weights = np.sum(w**2, axis=0) if column_norms else np.sum(w**2)
+    return total((slope**2 if square_slope else slope) * weights, axis=1)
+
+
+def test_contractive_penalty(capsys):
+    ch4.check_contractive_penalty(_penalty)
+    assert capsys.readouterr().out == "\u2714 ex-4-penalty: closed-form contractive penalty matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda x, w, b: _penalty(x, w, b, square_slope=False),     # slope not squared
+    lambda x, w, b: _penalty(x, w, b, column_norms=False),     # all of W instead of column j
+    lambda x, w, b: _penalty(x, w, b, total=np.mean),          # mean over units, not sum
+    lambda x, w, b: np.sum(_penalty(x, w, b)),                 # one number for the batch
+    lambda x, w, b: np.sum(_sigmoid(x @ w + b) ** 2 * np.sum(w**2, axis=1), axis=1),  # h, not h(1-h); wrong axis
+])
+def test_contractive_penalty_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-4-penalty"):
+        ch4.check_contractive_penalty(wrong)
+
+
+def _jacobian(function, x, step, central=True, divide=2.0, transpose=False):
+    columns = []
+    for i in range(len(x)):
+        e = np.zeros_like(x)
+        e[i] = step
+        if central:
+            columns.append((function(x + e) - function(x - e)) / (divide * step))
+        else:
+            columns.append((function(x + e) - function(x)) / step)
+    jac = np.stack(columns, axis=1)
+    return jac.T if transpose else jac
+
+
+def test_finite_difference_jacobian(capsys):
+    ch4.check_finite_difference_jacobian(_jacobian)
+    assert capsys.readouterr().out.startswith("\u2714 ex-4-fd-jacobian:")
+
+
+@pytest.mark.parametrize("kwargs", [{"central": False}, {"divide": 1.0}, {"transpose": True}])
+def test_finite_difference_jacobian_rejects(kwargs):
+    with pytest.raises(ExerciseFailure, match="^ex-4-fd-jacobian"):
+        ch4.check_finite_difference_jacobian(lambda f, x, s: _jacobian(f, x, s, **kwargs))
+
+
+def _ratio(encode, x, eps):
+    return np.linalg.norm(encode(x + eps) - encode(x), axis=1) / np.linalg.norm(eps, axis=1)
+
+
+def test_contraction_ratio(capsys):
+    ch4.check_contraction_ratio(_ratio)
+    assert capsys.readouterr().out == "\u2714 ex-4-ratio: contraction ratio matches the reference\n"
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda f, x, e: _ratio(f, x, e) ** 2,                                  # squared norms
+    lambda f, x, e: 1 / _ratio(f, x, e),                                   # inverted
+    lambda f, x, e: np.mean(_ratio(f, x, e)),                              # one number
+    lambda f, x, e: np.linalg.norm(f(x + e) - f(x), axis=1),               # not divided by ||eps||
+])
+def test_contraction_ratio_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-4-ratio"):
+        ch4.check_contraction_ratio(wrong)
+
+
+def test_unanswered_fails_clearly():
+    def unanswered(*args):
+        raise NotImplementedError
+
+    for check in (ch4.check_sigmoid_derivative, ch4.check_contractive_penalty,
+                  ch4.check_finite_difference_jacobian, ch4.check_contraction_ratio):
+        with pytest.raises(ExerciseFailure, match="not answered yet"):
+            check(unanswered)
