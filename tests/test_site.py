@@ -250,7 +250,9 @@ def test_solutions_are_collapsed(browser, site_url, page):
     # One click on a solution's title shows its code.
     first = browser.find_element("css selector", "main .solution")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", first)
-    first.find_element("css selector", ".admonition-title, summary").click()
+    # The toggle button (the title also holds a link to the exercise, which a click may hit instead).
+    toggles = first.find_elements("css selector", "button.toggle-button")
+    (toggles[0] if toggles else first.find_element("css selector", ".admonition-title, summary")).click()
     assert browser.execute_async_script(f"""
         const [solution, done] = arguments;
         setTimeout(() => done(solution.querySelector('pre').checkVisibility({VISIBLE})), 1000);
