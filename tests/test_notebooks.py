@@ -1,7 +1,5 @@
 """Tests of aecourse.notebooks: module scan, source hash, log stripping, run-time table."""
 
-import json
-
 import nbformat
 import pytest
 
