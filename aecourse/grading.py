@@ -384,13 +384,12 @@ def grade(submissions, reference, out_dir, cell_timeout=60, timeout=600, jobs=2)
     with open(out_dir / "gradebook.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["submission", "chapter", "status", *labels, "total", "out_of"])
-        for grade_, name in zip(grades, _unique_names(submissions)):
-            ours = [label for label in labels if label in grade_.outcomes]
+        for (grade_, log), name in zip(results, _unique_names(submissions)):
             cells = [int(grade_.outcomes[label].status == PASSED) if label in grade_.outcomes else ""
                      for label in labels]
             writer.writerow([grade_.submission, grade_.chapter or "", grade_.problem or "graded", *cells,
-                             grade_.total if not grade_.problem else "", len(ours) if not grade_.problem else ""])
-            (out_dir / "feedback" / f"{name}.md").write_text(_feedback(grade_, ours))
-    for (_, log), name in zip(results, _unique_names(submissions)):
-        (out_dir / "logs" / f"{name}.txt").write_text(log[-_MAX_LOG:])
+                             grade_.total if not grade_.problem else "",
+                             len(grade_.outcomes) if not grade_.problem else ""])
+            (out_dir / "feedback" / f"{name}.md").write_text(_feedback(grade_, list(grade_.outcomes)))
+            (out_dir / "logs" / f"{name}.txt").write_text(log[-_MAX_LOG:])
     return grades
