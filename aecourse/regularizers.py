@@ -1,24 +1,31 @@
-"""Sparsity regularizers for autoencoder codes: an L1 activity penalty and KL sparsity.
+"""Sparsity penalties for autoencoder codes (L1, KL) and the layer that adds them to the loss.
 
-Both are `keras.regularizers.Regularizer` subclasses meant for the
-`activity_regularizer=` argument of a layer, e.g.
-`keras.layers.Dense(100, activation="sigmoid", activity_regularizer=KLSparsity(0.05, beta=3))`.
+Usage: put an `ActivityPenalty` layer after the layer whose output (the code)
+is penalised. It passes the code through unchanged and adds the penalty of
+each batch to the model's loss with `add_loss`:
 
-How Keras scales activity penalties (Keras 3, `Layer.__call__`): the value an
-activity regularizer returns for a batch of `n` outputs is **divided by `n`**
-before `add_loss`, so that its weight relative to the loss (a mean over the
-batch) does not depend on the batch size. The two regularizers rely on it:
+```python
+x = keras.Input((784,))
+h = keras.layers.Dense(200, activation="sigmoid")(x)
+h = ActivityPenalty(KLSparsity(rho=0.05, beta=3.0))(h)  # or ActivityPenalty(L1Activity(1e-3))
+autoencoder = keras.Model(x, keras.layers.Dense(784, activation="sigmoid")(h))
+```
 
-- `L1Activity(l1)` returns `l1 * sum_{n,j} |h_nj|`; after the division the loss
-  gains `l1 * mean_n sum_j |h_nj|`, the per-example penalty averaged like the
-  reconstruction loss.
-- `KLSparsity(rho, beta)` is one number per batch, `beta * sum_j KL(rho || rho_hat_j)`
-  with `rho_hat_j` the batch's mean activation of unit `j`. Its `__call__`
-  returns that penalty times `n`, so that after the division the loss gains
-  exactly `KLSparsity.penalty(h)`, whatever the batch size.
+The loss gains exactly `penalty.penalty(h)` for every batch `h`, on every
+Keras version and backend:
 
-The tests (`tests/test_regularizers.py`) check both scalings through a real
-`Dense` layer on each backend, so a change in Keras's convention is caught.
+- `L1Activity(l1).penalty(h) = l1 * mean_n sum_j |h_nj|`, the per-example L1
+  penalty averaged over the batch like the reconstruction loss;
+- `KLSparsity(rho, beta).penalty(h) = beta * sum_j KL(rho || rho_hat_j)`, with
+  `rho_hat_j` the batch's mean activation of unit `j`: one number per batch.
+
+Why not `activity_regularizer=`: Keras scales what an activity regularizer
+returns differently across versions (Keras 3.13 and later divide it by the
+batch size, earlier versions add it as it is), so the same regularizer would
+add penalties that differ by a factor of the batch size on Colab's Keras and
+on ours. `add_loss` in a layer of ours adds the same number everywhere. Passing
+an `L1Activity` or `KLSparsity` as `activity_regularizer=` raises an error that
+says so.
 """
 
 import math
@@ -89,51 +96,64 @@ def kl_divergence(rho, rho_hat, epsilon=EPSILON):
     return rho * ops.log(rho / rho_hat) + (1.0 - rho) * ops.log((1.0 - rho) / (1.0 - rho_hat))
 
 
+class _Penalty:
+    """Shared parts of the penalties: Keras serialization, repr and the misuse error."""
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        arguments = ", ".join(f"{name}={value!r}" for name, value in self.get_config().items())
+        return f"{type(self).__name__}({arguments})"
+
+    def __call__(self, h):
+        raise TypeError(
+            f"{self!r} is not a Keras activity_regularizer: Keras scales those differently across "
+            "versions. Add it after the layer instead, e.g. "
+            f"h = aecourse.regularizers.ActivityPenalty({self!r})(h), or compute it with .penalty(h)."
+        )
+
+
 @keras.saving.register_keras_serializable(package="aecourse")
-class L1Activity(keras.regularizers.Regularizer):
+class L1Activity(_Penalty):
     """L1 activity penalty `l1 * sum_j |h_j|`, averaged over the examples.
 
     The negative log of a Laplace prior on the code, `p(h) ∝ exp(-l1 |h|_1)`:
     minimising the loss plus this penalty is MAP estimation with that prior,
     which pushes many activations to exactly (ReLU) or nearly (sigmoid) zero.
-
-    As an `activity_regularizer`, it returns `l1 * sum_{n,j} |h_nj|` for a batch;
-    Keras divides that by the batch size `n` (see the module docstring).
+    Add it to a model with `ActivityPenalty(L1Activity(l1))`.
 
     Args:
         l1: the penalty weight `lambda`, non-negative.
 
     Example:
 
-    >>> layer = keras.layers.Dense(100, activation="relu", activity_regularizer=L1Activity(1e-3))
+    >>> h = keras.layers.Dense(100, activation="relu")(keras.Input((784,)))
+    >>> h = ActivityPenalty(L1Activity(1e-3))(h)
     """
 
     def __init__(self, l1=1e-3):
         self.l1 = _check_weight("l1", l1)
 
-    def __call__(self, h):
-        return self.l1 * ops.sum(ops.abs(h))
-
     def penalty(self, h):
-        """The term the loss gains for a batch `h`: `l1 * mean_n sum_j |h_nj|`."""
+        """The term the loss gains for a batch `h` of shape `(n, ...)`: `l1 * mean_n sum_j |h_nj|`."""
         h = ops.convert_to_tensor(h)
-        return self(h) / ops.cast(ops.shape(h)[0], h.dtype)
+        return self.l1 * ops.sum(ops.abs(h)) / ops.cast(ops.shape(h)[0], h.dtype)
 
     def get_config(self):
         return {"l1": self.l1}
 
 
 @keras.saving.register_keras_serializable(package="aecourse")
-class KLSparsity(keras.regularizers.Regularizer):
+class KLSparsity(_Penalty):
     """KL sparsity penalty `beta * sum_j KL(rho || rho_hat_j)` on mean activations.
 
     `rho_hat_j` is unit `j`'s mean activation over the batch; the penalty is
     zero when every unit is active a fraction `rho` of the time on average and
     grows as `rho_hat_j` moves away from `rho` (Ng's sparse autoencoder). The
-    activations must lie in [0, 1] (sigmoid units).
-
-    As an `activity_regularizer`, `__call__` returns `n * penalty(h)` for a batch
-    of `n`, which Keras divides by `n`: the loss gains exactly `penalty(h)`.
+    activations must lie in [0, 1] (sigmoid units). Add it to a model with
+    `ActivityPenalty(KLSparsity(rho, beta))`.
 
     Args:
         rho: target mean activation, strictly between 0 and 1 (e.g. 0.05).
@@ -141,8 +161,8 @@ class KLSparsity(keras.regularizers.Regularizer):
 
     Example:
 
-    >>> layer = keras.layers.Dense(
-    ...     100, activation="sigmoid", activity_regularizer=KLSparsity(rho=0.05, beta=3.0))
+    >>> h = keras.layers.Dense(100, activation="sigmoid")(keras.Input((784,)))
+    >>> h = ActivityPenalty(KLSparsity(rho=0.05, beta=3.0))(h)
     """
 
     def __init__(self, rho=0.05, beta=3.0):
@@ -150,12 +170,54 @@ class KLSparsity(keras.regularizers.Regularizer):
         self.beta = _check_weight("beta", beta)
 
     def penalty(self, h):
-        """The penalty of a batch `h`: `beta * sum_j KL(rho || mean_n h_nj)`."""
+        """The term the loss gains for a batch `h`: `beta * sum_j KL(rho || mean_n h_nj)`."""
         return self.beta * ops.sum(kl_divergence(self.rho, mean_activation(h)))
-
-    def __call__(self, h):
-        h = ops.convert_to_tensor(h)
-        return self.penalty(h) * ops.cast(ops.shape(h)[0], h.dtype)
 
     def get_config(self):
         return {"rho": self.rho, "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="aecourse")
+class ActivityPenalty(keras.layers.Layer):
+    """Adds a penalty on its input to the model's loss; passes the input through unchanged.
+
+    Place it after the layer whose activations (the code) are penalised. Each
+    batch `h` adds `penalty.penalty(h)` to the loss through `add_loss`, the
+    same number on every Keras version and backend (see the module docstring).
+    After an eager call, `layer.losses` holds that number.
+
+    Args:
+        penalty: an `L1Activity` or `KLSparsity`.
+        **kwargs: standard layer arguments (`name`, ...).
+
+    Returns:
+        The input, unchanged.
+
+    Example:
+
+    >>> layer = ActivityPenalty(L1Activity(0.01))
+    >>> h = layer(np.ones((4, 3), "float32"))
+    >>> round(float(layer.losses[0]), 6)  # 0.01 * (mean over the 4 rows of sum_j |h_j| = 3)
+    0.03
+    """
+
+    def __init__(self, penalty, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(penalty, dict):  # from get_config
+            penalty = keras.saving.deserialize_keras_object(penalty)
+        if not isinstance(penalty, _Penalty):
+            raise ValueError(
+                "penalty must be an aecourse penalty such as L1Activity(1e-3) or "
+                f"KLSparsity(rho=0.05, beta=3.0). Received: penalty={penalty!r}"
+            )
+        self.penalty = penalty
+
+    def call(self, h):
+        self.add_loss(self.penalty.penalty(h))
+        return h
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "penalty": keras.saving.serialize_keras_object(self.penalty)}
