@@ -1,0 +1,74 @@
+import numpy as np
+import pytest
+
+from aecourse import linear, restoration
+
+
+@pytest.fixture
+def images():
+    rng = np.random.default_rng(0)
+    ticks = np.linspace(0, 1, 28)
+    # smooth random images: products of low-frequency cosines
+    a, b = rng.uniform(1, 3, (2, 60, 1))
+    return (0.5 + 0.4 * np.cos(a * np.pi * ticks)[:, :, None] * np.cos(b * np.pi * ticks)[:, None, :]).reshape(60, 784)
+
+
+def test_linear_denoiser_recovers_a_known_linear_map():
+    rng = np.random.default_rng(1)
+    clean = rng.random((2000, 4))
+    noisy = clean + rng.normal(0, 0.1, clean.shape)
+    W, b = restoration.fit_linear_denoiser(noisy, clean, ridge=0.0)
+    # closed form: W = Cov(noisy)^-1 Cov(noisy, clean)
+    cov = np.cov(noisy.T, bias=True)
+    cross = (noisy - noisy.mean(0)).T @ (clean - clean.mean(0)) / len(noisy)
+    np.testing.assert_allclose(W, np.linalg.solve(cov, cross), atol=1e-8)
+    np.testing.assert_allclose(b, clean.mean(0) - noisy.mean(0) @ W, atol=1e-8)
+
+
+def test_pca_denoise_keeps_images_in_the_subspace(images):
+    mean, components = linear.pca_basis(images, 10)
+    projected = restoration.pca_denoise(images, mean, components, 10)
+    np.testing.assert_allclose(restoration.pca_denoise(projected, mean, components, 10), projected, atol=1e-4)
+    with pytest.raises(ValueError, match="k must be"):
+        restoration.pca_denoise(images, mean, components, 11)
+
+
+@pytest.mark.parametrize("method", restoration.SKIMAGE_DENOISERS)
+def test_skimage_denoisers_reduce_noise(images, method):
+    rng = np.random.default_rng(2)
+    noisy = np.clip(images + rng.normal(0, 0.2, images.shape), 0, 1)
+    denoised = restoration.skimage_denoise(noisy[:5], method, 0.1 if method == "tv" else 1.0, noise_sigma=0.2)
+    assert denoised.shape == (5, 784)
+    assert np.mean((denoised - images[:5]) ** 2) < np.mean((noisy[:5] - images[:5]) ** 2)
+
+
+def test_skimage_denoise_rejects_bad_input(images):
+    with pytest.raises(ValueError, match="method"):
+        restoration.skimage_denoise(images, "median", 1.0)
+    with pytest.raises(ValueError, match="noise_sigma"):
+        restoration.skimage_denoise(images, "wavelet", 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        restoration.skimage_denoise(np.zeros((2, 10)), "tv", 0.1)
+
+
+def test_ssim_is_one_for_identical_images_and_lower_for_noisy(images):
+    np.testing.assert_allclose(restoration.ssim(images[:3], images[:3]), 1.0)
+    noisy = images[:3] + np.random.default_rng(3).normal(0, 0.2, (3, 784))
+    assert np.all(restoration.ssim(images[:3], noisy) < 0.9)
+
+
+def test_pca_inpaint_is_exact_for_images_in_the_subspace(images):
+    mean, components = linear.pca_basis(images, 8)
+    inside = mean + np.random.default_rng(4).normal(0, 0.05, (60, 8)) @ components
+    hidden = np.zeros_like(inside)
+    hidden[:, 300:400] = 1
+    filled = restoration.pca_inpaint(np.where(hidden > 0, 0.0, inside), hidden, mean, components, 8, ridge=0.0)
+    np.testing.assert_allclose(filled, inside, atol=1e-4)
+
+
+def test_biharmonic_inpaint_fills_a_smooth_hole(images):
+    hidden = np.zeros_like(images[:2])
+    hidden[:, 14 * 28 + 10:14 * 28 + 14] = 1
+    filled = restoration.biharmonic_inpaint(np.where(hidden > 0, 0.0, images[:2]), hidden)
+    np.testing.assert_array_equal(filled[hidden == 0], images[:2][hidden == 0])
+    assert np.abs(filled - images[:2]).max() < 0.05
