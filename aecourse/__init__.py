@@ -1,11 +1,15 @@
 """aecourse: the shared Keras 3 helpers of the autoencoder course.
 
-Importing the package silences TensorFlow's C++ logging before any backend is
-loaded. Submodules are imported explicitly (`from aecourse import data`).
+Importing the package checks that Keras and its backend are not older than the
+supported floor (`aecourse.compat.MINIMUM`) and silences TensorFlow's C++
+logging before any backend is loaded. Submodules are imported explicitly
+(`from aecourse import data`).
 """
 
+from aecourse.compat import check_versions as _check_versions
 from aecourse.runtime import quiet_logs as _quiet_logs
 
+_check_versions()
 _quiet_logs()
 
 __version__ = "0.1.0"

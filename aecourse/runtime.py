@@ -74,6 +74,11 @@ def quiet_logs():
 def seed_everything(seed=0):
     """Seeds Python, NumPy and the Keras backend once, for reproducible runs.
 
+    Clears the Keras session first: older Keras (3.10, Colab's in 2025) keeps
+    its global random generator (what `keras.random.normal(shape)` without a
+    seed draws from) across `keras.utils.set_random_seed`, so seeding alone
+    would not repeat a run there. Call it before building models.
+
     Args:
         seed: non-negative integer seed.
 
@@ -84,6 +89,7 @@ def seed_everything(seed=0):
         raise ValueError(f"seed must be a non-negative integer. Received: seed={seed!r}")
     import keras
 
+    keras.utils.clear_session()
     keras.utils.set_random_seed(seed)
     return seed
 

@@ -6,12 +6,17 @@ import pytest
 import keras
 
 from aecourse import regularizers
-from aecourse.checks import ch2
 from aecourse.regularizers import ActivityPenalty, KLSparsity, L1Activity
 
 
 def _np(x):
     return keras.ops.convert_to_numpy(x)
+
+
+def _kl(rho, rho_hat):
+    """Bernoulli KL(rho || rho_hat) in float64 NumPy."""
+    rho_hat = np.asarray(rho_hat, "float64")
+    return rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
 
 
 def _penalised_model(penalty, units=5, seed=0):
@@ -25,7 +30,7 @@ def _penalised_model(penalty, units=5, seed=0):
 def test_kl_divergence_matches_numpy_and_is_zero_at_target():
     rho_hat = np.linspace(0.01, 0.99, 23).astype("float32")
     np.testing.assert_allclose(_np(regularizers.kl_divergence(0.05, rho_hat)),
-                               ch2.reference_kl(0.05, rho_hat), rtol=1e-4, atol=1e-6)
+                               _kl(0.05, rho_hat), rtol=1e-4, atol=1e-6)
     assert abs(float(_np(regularizers.kl_divergence(0.3, np.float32(0.3))))) < 1e-6
     assert np.all(_np(regularizers.kl_divergence(0.3, rho_hat)) >= -1e-7)
 
@@ -76,7 +81,7 @@ def test_kl_sparsity_adds_exactly_its_penalty_whatever_the_batch_size(batch):
     h = _np(model(x))
     assert len(model.losses) == 1
     np.testing.assert_allclose(float(_np(model.losses[0])),
-                               ch2.reference_kl_penalty(0.1, h.mean(axis=0), 3.0), rtol=1e-4)
+                               3.0 * _kl(0.1, h.mean(axis=0)).sum(), rtol=1e-4)
 
 
 @pytest.mark.parametrize("batch", [4, 32])
@@ -84,7 +89,7 @@ def test_l1_activity_adds_the_mean_over_examples(batch):
     model = _penalised_model(L1Activity(0.01))
     x = np.random.default_rng(batch).normal(size=(batch, 8)).astype("float32")
     h = _np(model(x))
-    np.testing.assert_allclose(float(_np(model.losses[0])), ch2.reference_l1_penalty(h, 0.01), rtol=1e-5)
+    np.testing.assert_allclose(float(_np(model.losses[0])), 0.01 * np.abs(h).sum(axis=1).mean(), rtol=1e-5)
 
 
 def test_kl_is_finite_at_dead_and_saturated_units():
