@@ -236,6 +236,36 @@ def select_by_psnr(denoise, candidates, x_noisy, x_clean):
     return best, scores[best]
 
 
+def filter_roughness(kernel, image_shape=(28, 28)):
+    """How noise-like each filter is: 1 for white noise, near 0 for smooth filters.
+
+    The mean squared difference between horizontally or vertically
+    neighbouring weights, divided by twice the mean squared weight. For
+    independent zero-mean weights (a filter that looks like noise) the
+    expected value is 1; smooth strokes and blobs give values near 0.
+
+    Args:
+        kernel: `(D, units)` weight matrix of a `Dense` layer fed with images.
+        image_shape: `(height, width)` with `height * width == D`.
+
+    Returns:
+        `(units,)` float64 roughness of each filter.
+
+    Example:
+
+    >>> smooth = np.ones((784, 1)); float(filter_roughness(smooth)[0])
+    0.0
+    """
+    kernel = np.asarray(kernel, "float64")
+    if kernel.ndim != 2 or kernel.shape[0] != int(np.prod(image_shape)):
+        raise ValueError(f"kernel must have shape (height * width, units) for image_shape={tuple(image_shape)}. "
+                         f"Received: kernel.shape={kernel.shape}")
+    tiles = kernel.T.reshape((-1,) + tuple(image_shape))
+    differences = np.concatenate([np.diff(tiles, axis=1).reshape(len(tiles), -1),
+                                  np.diff(tiles, axis=2).reshape(len(tiles), -1)], axis=1)
+    return np.mean(differences ** 2, axis=1) / (2 * np.maximum(np.mean(tiles.reshape(len(tiles), -1) ** 2, axis=1), 1e-300))
+
+
 def train_stacked_denoising(x, layer_units, rate, epochs, batch_size=128, learning_rate=1e-3, seed=0):
     """Greedy layer-wise training of a stacked denoising autoencoder (SDAE).
 

@@ -199,3 +199,14 @@ def test_reconstruction_field_plot():
     with pytest.raises(ValueError, match="shape"):
         plotting.reconstruction_field(points, points[:3])
     plt.close("all")
+
+
+def test_filter_roughness_is_one_for_white_noise_and_small_for_smooth_filters():
+    rng = np.random.default_rng(0)
+    noise_filters = rng.normal(0, 1, (784, 200))
+    assert denoising.filter_roughness(noise_filters).mean() == pytest.approx(1.0, abs=0.02)
+    ticks = np.linspace(0, np.pi, 28)
+    smooth = (np.sin(ticks)[:, None] * np.sin(ticks)[None, :]).reshape(784, 1)
+    assert denoising.filter_roughness(smooth)[0] < 0.01
+    with pytest.raises(ValueError, match="kernel must have shape"):
+        denoising.filter_roughness(np.zeros((10, 3)))
