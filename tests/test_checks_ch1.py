@@ -66,3 +66,50 @@ def test_unanswered_and_crashing_answers_fail_clearly():
         ch1.check_per_image_error(lambda x, r: 1 / 0)
     with pytest.raises(ExerciseFailure, match="expected a function"):
         ch1.check_per_image_error(42)
+
+
+def _pca_autoencoder_weights(x_train, code):
+    """Weights of Dense(code, relu) -> Dense(784, sigmoid) that pass the bound without training:
+    a PCA encoder shifted to stay positive, and a least-squares decoder in logit space."""
+    mean, components = np.mean(x_train, 0), np.linalg.svd(x_train - np.mean(x_train, 0), full_matrices=False)[2][:code]
+    kernel, bias = components.T, 20.0 - mean @ components.T
+    h = np.maximum(x_train @ kernel + bias, 0)
+    design = np.hstack([h, np.ones((len(h), 1))])
+    logits = np.log(np.clip(x_train, 0.02, 0.98) / (1 - np.clip(x_train, 0.02, 0.98)))
+    solution = np.linalg.lstsq(design, logits, rcond=None)[0]
+    return [kernel, bias, solution[:-1], solution[-1]]
+
+
+def test_trained_autoencoder_is_judged_on_held_out_images(capsys):
+    ch1.check_trained_autoencoder(lambda x_train: _pca_autoencoder_weights(x_train, 32))
+    assert capsys.readouterr().out.startswith("\u2714 ex-1-train: trained autoencoder reconstructs held-out")
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda x: [np.zeros((784, 32)), np.zeros(32), np.zeros((32, 784)), np.zeros(784)], "not below"),
+    (lambda x: _pca_autoencoder_weights(x, 64), "K <= 32"),                      # too wide a code
+    (lambda x: [np.eye(784), np.zeros(784), np.eye(784), np.zeros(784)], "K <= 32"),  # no bottleneck
+    (lambda x: "a model", "expected a Keras model"),
+])
+def test_trained_autoencoder_rejects(wrong, words):
+    with pytest.raises(ExerciseFailure, match=words):
+        ch1.check_trained_autoencoder(wrong)
+
+
+def test_linear_error_is_checked_by_value(capsys):
+    ch1.check_linear_error(0.5 + 0.25 + 1.0 + 2.0)
+    assert capsys.readouterr().out.startswith("\u2714 ex-1-linear-error:")
+    for wrong in (9.0, 2.0 + 1.0, 0.25, np.array([3.75, 3.75])):  # kept variance, one term lost, ...
+        with pytest.raises(ExerciseFailure, match="ex-1-linear-error"):
+            ch1.check_linear_error(wrong)
+    with pytest.raises(ExerciseFailure, match="not answered yet"):
+        ch1.check_linear_error(...)
+
+
+def test_explain_only_confirms_an_answer(capsys):
+    ch1.check_bottleneck_answer("Without a bottleneck the network can copy its input: the identity map "
+                                "reconstructs perfectly and learns nothing about the data.")
+    assert capsys.readouterr().out.startswith("\u2714 ex-1-bottleneck: answered")
+    for wrong, words in ((..., "not answered yet"), ("It copies.", "at least 15 words"), (42, "string")):
+        with pytest.raises(ExerciseFailure, match=words):
+            ch1.check_bottleneck_answer(wrong)

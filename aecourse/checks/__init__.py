@@ -1,19 +1,31 @@
-"""Exercise checks: one function per exercise, one module per chapter.
+"""Exercise checks: one `Check` per exercise, one module per chapter.
 
-The protocol (see `book/instructors.md`): a check calls the learner's code on
-fresh random inputs, compares it with the reference within a tolerance, and
-either prints exactly one deterministic pass line,
-`✔ ex-1-error: <what was checked>`, or raises `ExerciseFailure` (an
-`AssertionError`) whose message starts with the exercise label and gives a
-hint. nbval compares the printed line with the stored one, so a check cell
-passes only if the learner's code is right.
+The protocol (see "Writing a check" in `book/instructors.md`): a check is
+three steps, so that one definition serves both the learner's self-check and
+the instructor's sandboxed grading:
+
+1. `inputs(rng) -> cases`: the cases the answer is called on, drawn from `rng`
+   (a fresh generator in self-check, a per-run secret seed when grading);
+2. the answer is called on each case and its result turned into data (arrays,
+   numbers, text) by a *probe* (`aecourse.course.protocol`); when grading this
+   is the only step that runs in the learner's sandboxed process;
+3. `judge(cases, results) -> message`: compares the data with the reference
+   and returns the pass message, or raises `ExerciseFailure` (via `fail`)
+   with a hint; when grading it runs in the grader's process.
+
+Calling a check in a notebook (`checks.check_per_image_error(per_image_error)`)
+runs the three steps in process and prints exactly one deterministic pass line,
+`✔ ex-1-error: <message>`, which nbval compares with the stored one.
 """
-
-import sys
 
 import numpy as np
 
+from aecourse.course import protocol
+from aecourse.course.protocol import KINDS, Function, Rng  # noqa: F401  (the check-writing API)
+
 PASS_MARK = "\u2714"
+IMPLEMENT, TRAIN, DERIVE, EXPLAIN = KINDS
+REGISTRY = {}  # label -> Check, filled as the chapter modules are imported
 
 
 class ExerciseFailure(AssertionError):
@@ -29,33 +41,6 @@ def passed(label, message):
     """Prints the exercise's deterministic pass line (and returns nothing, so
     that a check cell's output is that line alone)."""
     print(f"{PASS_MARK} {label}: {message}")
-
-
-def call(label, function, *args, **kwargs):
-    """Calls the learner's function; turns its exceptions into clear failures.
-
-    Returns:
-        The result as a NumPy array (Keras tensors are converted).
-    """
-    if not callable(function):
-        fail(label, f"expected a function, got {type(function).__name__}.")
-    try:
-        result = function(*args, **kwargs)
-    except NotImplementedError:
-        fail(label, "not answered yet: replace `raise NotImplementedError` with your solution.")
-    except ExerciseFailure:
-        raise
-    except Exception as error:  # the learner's bug: report it as a failed check
-        fail(label, f"your function raised {type(error).__name__}: {error}")
-    if "keras" in sys.modules and not isinstance(result, np.ndarray):  # a backend tensor
-        try:
-            result = sys.modules["keras"].ops.convert_to_numpy(result)
-        except Exception:
-            pass
-    try:
-        return np.asarray(result, dtype="float64")
-    except (TypeError, ValueError):
-        fail(label, f"expected an array of numbers, got {type(result).__name__}.")
 
 
 def expect_close(label, got, expected, what, rtol=1e-4, atol=1e-5):
@@ -79,6 +64,100 @@ def expect_close(label, got, expected, what, rtol=1e-4, atol=1e-5):
         fail(label, f"{what} differ from the reference (largest difference {worst:.3g}).")
 
 
+def expect_shape(label, got, shape, hint=""):
+    """Fails `label` unless the array `got` has `shape`; `hint` says how to get it right."""
+    if np.shape(got) != tuple(shape):
+        fail(label, f"expected shape {tuple(shape)}, got {np.shape(got)}. {hint}".strip())
+
+
+def call(label, function, *args):
+    """Calls the learner's function in process; its exceptions become clear failures.
+
+    Returns:
+        The result as a float64 NumPy array (Keras tensors are converted).
+    """
+    try:
+        return protocol.answer_data(function, [args], "call")[0]
+    except protocol.AnswerError as error:
+        fail(label, str(error))
+
+
 def fresh_rng():
-    """A NumPy generator seeded from the OS: checks use inputs the learner cannot guess."""
+    """A NumPy generator seeded from the OS: self-check inputs the learner cannot guess."""
     return np.random.default_rng()
+
+
+def _answered(cases, results, label, min_words):
+    words = len(results[0].split())
+    if words < min_words:
+        fail(label, f"write a few sentences (at least {min_words} words); got {words}.")
+    return "answered (your instructor reads it; compare with the model answer)"
+
+
+class Check:
+    """One exercise's check: inputs, how the answer is called, and the judge.
+
+    Args:
+        label: the exercise label, `ex-<chapter>-<slug>`.
+        kind: `"implement"`, `"train"`, `"derive"` or `"explain"`.
+        judge: `judge(cases, results) -> str`: the pass message, or `fail(label, hint)`.
+            `results[i]` is the data of case `i` (a float64 array for the `"call"` probe).
+            Optional for `explain` (default: the answer has at least `min_words` words).
+        inputs: `inputs(rng) -> list of cases`, each case a tuple of arguments (arrays,
+            numbers, lists, `Rng(seed)`, `Function(name, params)`). Required for
+            `implement` and `train`; `derive` and `explain` read a value, not a call.
+        probe: how the answer becomes data (a key of `aecourse.course.protocol.PROBES`);
+            default by kind: `call`, `weights`, `value`, `text`.
+        keep_inputs: fail an answer that changes its array arguments in place.
+        allow: `aecourse` modules a solution may use (e.g. `("aecourse.data",)`); anything
+            else of `aecourse`, and `aecourse.checks` always, scores 0 when grading.
+        min_words: for `explain`, the fewest words that count as an answer.
+
+    Calling the check on the learner's answer is the self-check: it prints the
+    pass line or raises `ExerciseFailure`.
+    """
+
+    def __init__(self, label, kind, judge=None, inputs=None, probe=None, keep_inputs=False, allow=(),
+                 min_words=10):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}. Received: kind={kind!r}")
+        if kind in (IMPLEMENT, TRAIN) and inputs is None:
+            raise ValueError(f"{label}: a {kind} check needs inputs(rng).")
+        if kind != EXPLAIN and judge is None:
+            raise ValueError(f"{label}: a {kind} check needs judge(cases, results).")
+        if label in REGISTRY:
+            raise ValueError(f"Two checks have the label {label!r}.")
+        self.label, self.kind, self.keep_inputs, self.allow = label, kind, keep_inputs, tuple(allow)
+        self.probe = probe or protocol.DEFAULT_PROBES[kind]
+        if self.probe not in protocol.PROBES:
+            raise ValueError(f"{label}: unknown probe {self.probe!r}; known: {sorted(protocol.PROBES)}")
+        self._inputs = inputs
+        self._judge = judge or (lambda cases, results: _answered(cases, results, label, min_words))
+        REGISTRY[label] = self
+
+    def __repr__(self):
+        return f"Check({self.label!r}, {self.kind!r})"
+
+    def cases(self, rng):
+        """The cases for this run (`[()]` for a kind that reads a value)."""
+        return list(self._inputs(rng)) if self._inputs is not None else [()]
+
+    def results(self, answer, cases):
+        """Step 2 in process: the answer's data for each case (`ExerciseFailure` if there is none)."""
+        try:
+            return protocol.answer_data(answer, cases, self.probe, self.keep_inputs)
+        except protocol.AnswerError as error:
+            fail(self.label, str(error))
+
+    def judge(self, cases, results):
+        """Step 3: the pass message, or `ExerciseFailure` with a hint."""
+        message = self._judge(cases, results)
+        if not isinstance(message, str) or not message:
+            raise TypeError(f"{self.label}: judge must return the pass message (a string).")
+        return message
+
+    def __call__(self, answer):
+        """The self-check: prints the pass line or raises `ExerciseFailure`."""
+        cases = protocol.decode(protocol.encode(self.cases(fresh_rng())))  # as grading sends them
+        results = protocol.decode(protocol.encode(self.results(answer, cases)))  # as grading gets them
+        passed(self.label, self.judge(cases, results))

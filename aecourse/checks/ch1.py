@@ -1,9 +1,11 @@
-"""Checks of chapter 1, undercomplete autoencoders."""
+"""Checks of chapter 1, undercomplete autoencoders: one exercise of each kind."""
+
+import functools
 
 import numpy as np
 
-from aecourse import linear
-from aecourse.checks import call, expect_close, fail, fresh_rng, passed
+from aecourse import data, linear
+from aecourse.checks import DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, expect_shape, fail
 
 
 def reference_per_image_error(x, x_hat):
@@ -12,34 +14,38 @@ def reference_per_image_error(x, x_hat):
     return np.sum((x - x_hat) ** 2, axis=tuple(range(1, x.ndim)))
 
 
-def check_per_image_error(per_image_error):
-    """Checks `per_image_error(x, x_hat)`: squared error summed per image."""
+def _error_inputs(rng):
+    return [(rng.random(shape), rng.random(shape)) for shape in ((7, 784), (3, 28, 28))]
+
+
+def _judge_error(cases, results):
     label = "ex-1-error"
-    rng = fresh_rng()
-    for shape in ((7, 784), (3, 28, 28)):
-        x, x_hat = rng.random(shape), rng.random(shape)
-        got = call(label, per_image_error, x, x_hat)
-        if got.shape != (shape[0],):
-            fail(label, f"return one error per image, shape ({shape[0]},); got shape {got.shape}. "
-                        "Sum over every axis except the first.")
+    for (x, x_hat), got in zip(cases, results):
+        expect_shape(label, got, (len(x),), "Return one error per image: sum over every axis except the first.")
         expect_close(label, got, reference_per_image_error(x, x_hat),
                      "the per-image errors (sum of squared pixel differences, not the mean)")
-    passed(label, "per-image squared error matches the reference")
+    return "per-image squared error matches the reference"
 
 
-def check_pca_reconstruct(pca_reconstruct):
-    """Checks `pca_reconstruct(x_train, x_test, k)` against an SVD reference."""
-    label = "ex-1-pca"
-    rng = fresh_rng()
+check_per_image_error = Check("ex-1-error", IMPLEMENT, inputs=_error_inputs, judge=_judge_error)
+
+
+def _pca_inputs(rng):
     mixing = rng.normal(size=(6, 20)) * np.linspace(3, 0.3, 6)[:, None]
     x_train = rng.normal(size=(200, 6)) @ mixing + rng.normal(0, 0.1, (200, 20)) + 5.0
     x_test = rng.normal(size=(30, 6)) @ mixing + rng.normal(0, 0.1, (30, 20)) + 5.0
-    for k in (2, 5):
-        got = call(label, pca_reconstruct, x_train, x_test, k)
-        expect_close(label, got, linear.pca_reconstruct(x_train, x_test, k),
+    return [(x_train, x_test, k) for k in (2, 5)]
+
+
+def _judge_pca(cases, results):
+    for (x_train, x_test, k), got in zip(cases, results):
+        expect_close("ex-1-pca", got, linear.pca_reconstruct(x_train, x_test, int(k)),
                      f"the k={k} reconstructions (centre with the training mean, project on "
                      "the top-k right singular vectors, add the mean back)", rtol=1e-3, atol=1e-3)
-    passed(label, "PCA reconstruction via SVD matches the reference")
+    return "PCA reconstruction via SVD matches the reference"
+
+
+check_pca_reconstruct = Check("ex-1-pca", IMPLEMENT, inputs=_pca_inputs, judge=_judge_pca)
 
 
 def reference_tied_decode(h, kernel, bias):
@@ -47,16 +53,83 @@ def reference_tied_decode(h, kernel, bias):
     return 1.0 / (1.0 + np.exp(-(h @ kernel.T + bias)))
 
 
-def check_tied_decode(tied_decode):
-    """Checks `tied_decode(h, kernel, bias)` for an encoder kernel of shape `(D, K)`."""
-    label = "ex-1-tied"
-    rng = fresh_rng()
+def _tied_inputs(rng):
     input_dim, code_dim = 12, 5
-    kernel = rng.normal(size=(input_dim, code_dim))
-    bias = rng.normal(size=input_dim)
-    h = rng.normal(size=(9, code_dim))
-    got = call(label, tied_decode, h, kernel, bias)
-    expect_close(label, got, reference_tied_decode(h, kernel, bias),
-                 "the reconstructions (transpose the encoder's (D, K) kernel, add the bias, "
-                 "apply a sigmoid)")
-    passed(label, "tied-weights decoder matches the reference")
+    return [(rng.normal(size=(9, code_dim)), rng.normal(size=(input_dim, code_dim)), rng.normal(size=input_dim))]
+
+
+def _judge_tied(cases, results):
+    for (h, kernel, bias), got in zip(cases, results):
+        expect_close("ex-1-tied", got, reference_tied_decode(h, kernel, bias),
+                     "the reconstructions (transpose the encoder's (D, K) kernel, add the bias, "
+                     "apply a sigmoid)")
+    return "tied-weights decoder matches the reference"
+
+
+check_tied_decode = Check("ex-1-tied", IMPLEMENT, inputs=_tied_inputs, judge=_judge_tied)
+
+# ----------------------------------------------------------------------------- train
+
+TRAIN_IMAGES, HELD_OUT_IMAGES, MAX_CODE, ERROR_BOUND = 2000, 2000, 32, 30.0
+
+
+@functools.lru_cache(maxsize=2)
+def _fashion_mnist_pixels(split):
+    images = data.fashion_mnist()
+    return (images.x_train if split == "train" else images.x_test).reshape(-1, 784)
+
+
+def _train_inputs(rng):
+    pixels = _fashion_mnist_pixels("train")
+    return [(pixels[rng.choice(len(pixels), TRAIN_IMAGES, replace=False)],)]
+
+
+def reference_dense_reconstruct(x, weights):
+    """`sigmoid(relu(x W1 + b1) W2 + b2)`: the reconstruction of a one-hidden-layer autoencoder."""
+    kernel, bias, kernel_out, bias_out = (np.asarray(w, "float64") for w in weights)
+    return 1.0 / (1.0 + np.exp(-(np.maximum(x @ kernel + bias, 0.0) @ kernel_out + bias_out)))
+
+
+def _judge_train(cases, results):
+    label = "ex-1-train"
+    weights = results[0]
+    shapes = [np.shape(w) for w in weights]
+    code = shapes[1][0] if len(shapes) == 4 and len(shapes[1]) == 1 else None
+    if code is None or shapes != [(784, code), (code,), (code, 784), (784,)] or not 1 <= code <= MAX_CODE:
+        fail(label, f"expected a model Dense(K, relu) -> Dense(784, sigmoid) with K <= {MAX_CODE}, i.e. "
+                    f"weights of shapes [(784, K), (K,), (K, 784), (784,)]; got {shapes}.")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        fail(label, "the trained weights contain NaN or infinite values (a learning rate too large?).")
+    test = _fashion_mnist_pixels("test")  # never sent to the learner's code
+    held_out = test[np.random.default_rng().choice(len(test), HELD_OUT_IMAGES, replace=False)].astype("float64")
+    error = np.mean(np.sum((held_out - reference_dense_reconstruct(held_out, weights)) ** 2, axis=1))
+    if not error < ERROR_BOUND:
+        fail(label, f"the mean per-image squared error on held-out test images is {error:.1f}, not below "
+                    f"{ERROR_BOUND:g}. Train longer, or with a larger learning rate (Adam, 1e-3 to 3e-3).")
+    return f"trained autoencoder reconstructs held-out test images with error below {ERROR_BOUND:g}"
+
+
+check_trained_autoencoder = Check("ex-1-train", TRAIN, inputs=_train_inputs, judge=_judge_train)
+
+# ----------------------------------------------------------------------------- derive
+
+EIGENVALUES, CODE_SIZE = (6.0, 3.0, 2.0, 1.0, 0.5, 0.25), 2
+
+
+def _judge_linear_error(cases, results):
+    expected = sum(sorted(EIGENVALUES, reverse=True)[CODE_SIZE:])
+    got = results[0]
+    if got.size != 1:
+        fail("ex-1-linear-error", f"give one number; got an array of shape {got.shape}.")
+    if not abs(float(got.reshape(())) - expected) < 1e-6:
+        fail("ex-1-linear-error", f"{float(got.reshape(())):g} is not the minimal error. A linear autoencoder "
+                                  "with squared error keeps the top-K principal subspace; which variances "
+                                  "does it lose?")
+    return "minimal linear reconstruction error is right"
+
+
+check_linear_error = Check("ex-1-linear-error", DERIVE, judge=_judge_linear_error)
+
+# ----------------------------------------------------------------------------- explain
+
+check_bottleneck_answer = Check("ex-1-bottleneck", EXPLAIN, min_words=15)
