@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 CHAPTERS := $(wildcard book/[0-9][0-9]_*.ipynb)
 
-.PHONY: book test setup data browser execute unit student-site clean
+.PHONY: book test setup data browser sandbox execute unit student-site clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -18,7 +18,11 @@ $(INSTALLED): requirements.txt pyproject.toml
 setup: $(INSTALLED) data
 
 data:
-	@bash scripts/ensure-fashion-mnist.sh
+	@bash scripts/ensure-fashion-mnist.sh $(PY)
+
+## sandbox: bubblewrap, the sandbox grading runs every submission in (Debian package).
+sandbox:
+	@bash scripts/ensure-bubblewrap.sh
 
 ## browser: headless Chromium and its driver for the site tests (Debian packages).
 browser:
@@ -28,10 +32,12 @@ browser:
 book: setup
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-## test: the whole test suite, package tests on TensorFlow and JAX.
-test: setup browser
+## test: the whole test suite, package tests on TensorFlow, JAX and PyTorch; the floor check
+## (tests/test_floor.py, tests/test_colab.py) runs with the TensorFlow pass in a cached venv.
+test: setup browser sandbox
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -ra tests
 	KERAS_BACKEND=jax $(PY) -m pytest -q -ra -m "not book" tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -ra -m "not book" tests
 
 ## student-site: the site with every exercise solution left out, in _build/student/html.
 student-site: setup

@@ -7,7 +7,10 @@ Every loader returns a `Dataset`: float32 images scaled to [0, 1] with shape
 Fashion-MNIST is looked up, in order, in the Keras cache
 (`~/.keras/datasets/fashion-mnist`), the folder Debian's `dataset-fashion-mnist`
 package installs (`/usr/share/datasets/fashion-mnist`), `$AECOURSE_DATA`, and
-finally downloaded through `keras.datasets`.
+finally downloaded through `keras.datasets` (into the Keras cache, so once).
+Off Debian (macOS, other Linux, Windows) the download is the way; offline,
+copy the four `*-ubyte.gz` files of `FASHION_MNIST_URL` into a folder and set
+`AECOURSE_DATA` to it (README.md, "Fashion-MNIST off Debian").
 """
 
 import dataclasses
@@ -24,6 +27,7 @@ FASHION_MNIST_CLASSES = (
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 SHAPE_CLASSES = ("circle", "triangle", "rectangle", "star")
 SYSTEM_FASHION_MNIST = pathlib.Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_URL = "https://github.com/zalandoresearch/fashion-mnist/tree/master/data/fashion"
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte.gz",
     "y_train": "train-labels-idx1-ubyte.gz",
@@ -220,11 +224,14 @@ def _download(loader, name):
 def _missing_message(name, error):
     fixes = {
         "fashion_mnist": (
+            "  - on any system with internet access: run keras.datasets.fashion_mnist.load_data() "
+            f"once, it downloads into {_keras_cache() / 'fashion-mnist'};\n"
+            f"  - offline (macOS, any Linux, Windows): download the four *-ubyte.gz files of {FASHION_MNIST_URL} "
+            f"elsewhere, then copy them into {_keras_cache() / 'fashion-mnist'}, or into a folder "
+            "you name in AECOURSE_DATA (the files, or a fashion-mnist/ subfolder holding them);\n"
             "  - on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist "
-            f"(installs {SYSTEM_FASHION_MNIST});\n"
-            f"  - copy the four *-ubyte.gz files into {_keras_cache() / 'fashion-mnist'};\n"
-            "  - or set AECOURSE_DATA to a folder holding them (or a fashion-mnist/ subfolder);\n"
-            "  - or run where keras.datasets.fashion_mnist.load_data() can download."
+            f"(installs {SYSTEM_FASHION_MNIST}).\n"
+            "README.md, section 'Fashion-MNIST off Debian', has the steps."
         ),
         "mnist": (
             f"  - copy mnist.npz into {_keras_cache()};\n"

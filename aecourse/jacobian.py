@@ -3,9 +3,12 @@
 Why this module is backend-specific: Keras 3's `keras.ops` has no
 backend-agnostic automatic differentiation (no `grad` or `jacobian` op), so
 an exact Jacobian needs the backend's own tool: `tf.GradientTape.batch_jacobian`
-on TensorFlow, `jax.vmap(jax.jacrev(...))` on JAX. This small module is the
-only place in `aecourse` that imports a backend directly; it dispatches on
-`keras.backend.backend()` and is tested on both backends.
+on TensorFlow, `jax.vmap(jax.jacrev(...))` on JAX, `torch.func.jacrev` on
+PyTorch (of the outputs summed over the batch: rows are independent, so the
+derivative of `sum_n f(x_n)` with respect to `x_m` is the Jacobian at `x_m`).
+This small module is the only place in `aecourse` that imports a backend
+directly; it dispatches on `keras.backend.backend()` and is tested on all
+three backends.
 
 The course uses it to *measure* Jacobians (closed form vs autodiff, singular
 value spectra). Training penalties stay backend-agnostic: see
@@ -16,7 +19,7 @@ use only `keras.ops`.
 import keras
 import numpy as np
 
-SUPPORTED_BACKENDS = ("tensorflow", "jax")
+SUPPORTED_BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def _check_inputs(x):
@@ -67,6 +70,11 @@ def batch_jacobian(function, x):
             return function(row[None, :])[0]
 
         jacobian = jax.vmap(jax.jacrev(single))(x)
+    elif backend == "torch":
+        import torch
+
+        summed = torch.func.jacrev(lambda rows: function(rows).sum(dim=0))  # (output_dim, n, input_dim)
+        jacobian = summed(keras.ops.convert_to_tensor(x)).permute(1, 0, 2)  # on Keras's device
     else:
         raise ValueError(
             f"batch_jacobian supports the backends {SUPPORTED_BACKENDS}. "

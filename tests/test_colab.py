@@ -2,91 +2,37 @@
 
 The test copies one chapter notebook alone into an empty folder and executes
 it in fast mode with the kernel of a virtual environment that holds only what
-a Colab runtime ships (TensorFlow, Keras, matplotlib, scikit-learn, NumPy,
-SciPy, and ipykernel/nbclient to run it), pinned as in requirements.txt, and
-no `aecourse`. The chapter's setup cell must install `aecourse` itself: here
-from a copy of this checkout (`AECOURSE_INSTALL`), for readers from the
-repository URL.
+a Colab runtime ships, at the oldest versions the package supports
+(`tests/envs.py`: TensorFlow 2.19, Keras 3.10, JAX 0.5.3, what Colab shipped
+in 2025), and no `aecourse`. The chapter's setup cell must install `aecourse`
+itself: here from a copy of this checkout (`AECOURSE_INSTALL`), for readers
+from the repository URL.
 
-The environment is cached in `~/.cache/aecourse/` (or `$AECOURSE_CACHE`)
-under a name that hashes the Python version and the pins of those packages;
-it is made again when one of its packages is no longer the version
-requirements.txt pins. Before each run `aecourse` is uninstalled and the
+The environment is the cached floor environment of `tests/envs.py`, shared
+with `tests/test_floor.py`; before each run `aecourse` is uninstalled and the
 installed packages are compared with the list recorded when it was made.
 """
 
-import hashlib
 import os
-import pathlib
 import shutil
 import subprocess
-import sys
 import textwrap
 import time
 
 import pytest
 
 from conftest import BOOK, ROOT, report
+from envs import floor_venv
 
 pytestmark = [pytest.mark.book, pytest.mark.colab]
 
 CHAPTER = BOOK / "01_undercomplete.ipynb"
-# What a Colab runtime ships that the chapters use, plus what runs a notebook.
-COLAB_PACKAGES = ["tensorflow", "keras", "matplotlib", "scikit-learn", "numpy", "scipy", "ipykernel", "nbclient"]
-
-
-def _name(requirement):
-    return requirement.split("==")[0].strip().lower().replace("_", "-")
-
-
-def _pins():
-    """`{normalized name: "name==version"}` from requirements.txt."""
-    lines = (line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines())
-    return {_name(line): line for line in lines if "==" in line}
-
-
-def _freeze(python):
-    result = subprocess.run([str(python), "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True)
-    return sorted(line for line in result.stdout.splitlines() if not line.lower().startswith("aecourse"))
-
-
-def _make_venv(venv):
-    pins = _pins()
-    missing = [name for name in COLAB_PACKAGES if name not in pins]
-    assert not missing, f"requirements.txt pins none of {missing}"
-    shutil.rmtree(venv, ignore_errors=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    # requirements.txt as constraints: the packages' own dependencies get the same pins too.
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    "-c", str(ROOT / "requirements.txt"), *(pins[name] for name in COLAB_PACKAGES)],
-                   check=True, capture_output=True, text=True)
-    (venv / "freeze.txt").write_text("\n".join(_freeze(python)) + "\n")
 
 
 @pytest.fixture(scope="session")
 def colab_python():
-    """The Python of the Colab-like environment, made (and timed) when it is missing or stale."""
-    pins = _pins()
-    wanted = "\n".join([sys.version] + [pins.get(name, name) for name in COLAB_PACKAGES])
-    key = hashlib.sha256(wanted.encode()).hexdigest()[:12]
-    cache = pathlib.Path(os.environ.get("AECOURSE_CACHE", pathlib.Path.home() / ".cache" / "aecourse"))
-    venv = cache / f"colab-venv-{key}"
-    python = venv / "bin" / "python"
-    recorded = (venv / "freeze.txt").read_text().split() if (venv / "freeze.txt").is_file() else None
-    if recorded is not None:  # honest: no aecourse before the run, nothing changed since it was made
-        subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "aecourse"], capture_output=True)
-    stale = recorded is None or _freeze(python) != recorded or any(  # or no longer what requirements.txt pins
-        pins.get(_name(line), line).split("==")[1] != line.split("==")[1] for line in recorded if "==" in line)
-    if stale:
-        for old in cache.glob("colab-venv-*"):
-            shutil.rmtree(old, ignore_errors=True)
-        start = time.perf_counter()
-        _make_venv(venv)
-        report(f"made the Colab-like environment {venv} in {time.perf_counter() - start:.0f} s")
-    else:
-        report(f"reused the Colab-like environment {venv}")
+    """The Python of the Colab-like (floor) environment, without aecourse before and after the test."""
+    python = floor_venv()
     yield python
     subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "aecourse"], capture_output=True)
 

@@ -1,4 +1,5 @@
 import gzip
+import pathlib
 
 import numpy as np
 import pytest
@@ -66,8 +67,30 @@ def test_fashion_mnist_missing_names_every_fix(no_system_data, monkeypatch):
     with pytest.raises(data.DatasetNotFoundError) as error:
         data.fashion_mnist()
     message = str(error.value)
-    for fix in ("apt-get install dataset-fashion-mnist", "AECOURSE_DATA", "keras.datasets", "network unreachable"):
+    for fix in ("apt-get install dataset-fashion-mnist", "AECOURSE_DATA", "keras.datasets", "network unreachable",
+                data.FASHION_MNIST_URL, "macOS", "Fashion-MNIST off Debian"):
         assert fix in message
+
+
+def test_readme_documents_the_path_off_debian():
+    """The README section the error message names exists and gives the same fixes."""
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Fashion-MNIST off Debian", 1)[1].split("\n## ", 1)[0]
+    for fix in ("AECOURSE_DATA", "keras.datasets.fashion_mnist.load_data()", data.FASHION_MNIST_URL, "macOS"):
+        assert fix in section
+
+
+def test_fashion_mnist_download_mocked(no_system_data, monkeypatch):
+    """Off Debian, with nothing on disk, the loader falls back on keras.datasets."""
+    import keras
+
+    rng = np.random.default_rng(1)
+    arrays = ((rng.integers(0, 256, (5, 28, 28)), rng.integers(0, 10, 5)),
+              (rng.integers(0, 256, (3, 28, 28)), rng.integers(0, 10, 3)))
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: arrays)
+    fashion = data.fashion_mnist()
+    np.testing.assert_allclose(fashion.x_train, arrays[0][0] / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(fashion.y_test, arrays[1][1])
 
 
 def test_mnist_download_mocked(no_system_data, monkeypatch):

@@ -1,0 +1,84 @@
+"""Cached virtual environments for the tests that run the package outside the pinned venv.
+
+Two tests need an environment other than `.venv`: the Colab standalone test
+(`tests/test_colab.py`) and the floor check (`tests/test_floor.py`). Both use
+`floor_venv()`: what a Colab runtime ships that the chapters use (TensorFlow,
+Keras, JAX, matplotlib, scikit-learn, NumPy, SciPy, and ipykernel/nbclient to
+run a notebook) at the **oldest versions the package supports**
+(`aecourse.compat.MINIMUM`, what Colab shipped in 2025), plus pytest, nbval and
+PyYAML to run the tests there. `aecourse` itself is not installed in it.
+
+It is cached in `~/.cache/aecourse/` (or `$AECOURSE_CACHE`) under a name that
+hashes the Python version and the requirements; it is made again when the
+requirements change or its installed packages no longer match the list
+recorded when it was made. Other packages take their version from
+requirements.txt where it pins them, so only what the floor forces (NumPy and
+TensorFlow's own dependencies) differs from the pinned environment.
+"""
+
+import hashlib
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+from conftest import ROOT, report
+
+from aecourse.compat import MINIMUM
+
+# Pinned as in requirements.txt: what the chapters import besides the backends, and what runs the tests.
+PINNED = ["matplotlib", "scikit-learn", "scipy", "ipykernel", "nbclient", "nbformat", "pytest", "nbval", "PyYAML"]
+
+
+def _name(requirement):
+    return requirement.split("==")[0].strip().lower().replace("_", "-")
+
+
+def pins():
+    """`{normalized name: "name==version"}` from requirements.txt."""
+    lines = (line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines())
+    return {_name(line): line for line in lines if "==" in line}
+
+
+def floor_requirements():
+    """The floor venv's requirements: the backends at `MINIMUM`, the rest as requirements.txt pins them."""
+    pinned = pins()
+    missing = [name for name in PINNED if _name(name) not in pinned]
+    assert not missing, f"requirements.txt pins none of {missing}"
+    floor = [f"{name}=={version}" for name, version in MINIMUM.items()] + [f"jaxlib=={MINIMUM['jax']}"]
+    return floor + [pinned[_name(name)] for name in PINNED]
+
+
+def freeze(python):
+    """`pip freeze` of an environment, without aecourse."""
+    result = subprocess.run([str(python), "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True)
+    return sorted(line for line in result.stdout.splitlines() if not line.lower().startswith("aecourse"))
+
+
+def floor_venv():
+    """The Python of the cached floor environment, made (and timed) when missing or stale."""
+    requirements = floor_requirements()
+    key = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()[:12]
+    cache = pathlib.Path(os.environ.get("AECOURSE_CACHE", pathlib.Path.home() / ".cache" / "aecourse"))
+    venv = cache / f"floor-venv-{key}"
+    python = venv / "bin" / "python"
+    record = venv / "freeze.txt"
+    if record.is_file():  # nothing left over from a run (aecourse), nothing changed since it was made
+        subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "aecourse"], capture_output=True)
+        if freeze(python) == record.read_text().split():
+            report(f"reused the floor environment {venv}")
+            return python
+    for old in cache.glob("floor-venv-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    result = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *requirements],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-4000:]
+    record.write_text("\n".join(freeze(python)) + "\n")
+    report(f"made the floor environment {venv} ({', '.join(requirements[:4])}) "
+           f"in {time.perf_counter() - start:.0f} s")
+    return python
