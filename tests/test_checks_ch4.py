@@ -101,3 +101,73 @@ def test_unanswered_fails_clearly():
                   ch4.check_finite_difference_jacobian, ch4.check_contraction_ratio):
         with pytest.raises(ExerciseFailure, match="not answered yet"):
             check(unanswered)
+
+
+# ----------------------------------------------------------------------------- issue 16: train, derive, explain
+
+def _contractive_model(x_train, contraction, units=128):
+    """The reference answer of ex-4-train-cae: a sigmoid layer whose call adds the closed-form penalty."""
+    import keras
+
+    class ContractiveSigmoid(keras.layers.Layer):
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], units), initializer="glorot_uniform")
+            self.bias = self.add_weight(shape=(units,), initializer="zeros")
+
+        def call(self, x, training=False):
+            h = keras.ops.sigmoid(keras.ops.matmul(x, self.kernel) + self.bias)
+            if training and contraction:
+                norms = keras.ops.sum(keras.ops.square(self.kernel), axis=0)
+                self.add_loss(contraction * keras.ops.mean(keras.ops.sum(keras.ops.square(h * (1 - h)) * norms, -1)))
+            return h
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((784,)), ContractiveSigmoid(),
+                              keras.layers.Dense(784, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
+    model.fit(x_train, x_train, epochs=10, batch_size=64, verbose=0)
+    return model
+
+
+def test_trained_cae_passes_with_the_penalty_and_fails_without(capsys):
+    ch4.check_trained_cae(lambda x: _contractive_model(x, 3e-3))
+    assert capsys.readouterr().out.startswith("\u2714 ex-4-train-cae: the contractive layer trains")
+    with pytest.raises(ExerciseFailure, match="ex-4-train-cae: the mean .*J_f.* not below"):
+        ch4.check_trained_cae(lambda x: _contractive_model(x, 0.0))     # penalty never added: a plain AE
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda x: [np.zeros((784, 64)), np.zeros(64), np.zeros((64, 784)), np.zeros(784)], "error .* not below"),
+    (lambda x: [np.zeros((784, 512)), np.zeros(512), np.zeros((512, 784)), np.zeros(784)], "K <= 256"),
+    (lambda x: [np.full((784, 8), np.nan), np.zeros(8), np.zeros((8, 784)), np.zeros(784)], "NaN"),
+    (lambda x: "a model", "expected a Keras model"),
+])
+def test_trained_cae_rejects(wrong, words):
+    with pytest.raises(ExerciseFailure, match=words):
+        ch4.check_trained_cae(wrong)
+
+
+def test_noise_coefficient_is_checked_by_value(capsys):
+    s = _sigmoid(4.0 * 0.1 - 1.0)
+    first, second = 4.0 * s * (1 - s), 16.0 * s * (1 - s) * (1 - 2 * s)
+    ch4.check_noise_coefficient(first**2 - (0.1 - s) * second)
+    assert capsys.readouterr().out.startswith("\u2714 ex-4-cross-term:")
+    for wrong in (first**2,                              # cross term dropped
+                  first**2 + (0.1 - s) * second,         # its sign flipped
+                  first**2 - 0.5 * (0.1 - s) * second,   # the 1/2 of the Taylor term kept
+                  s * (1 - s),                           # the sigmoid's own slope
+                  np.array([1.0, 1.0])):
+        with pytest.raises(ExerciseFailure, match="ex-4-cross-term"):
+            ch4.check_noise_coefficient(wrong)
+    with pytest.raises(ExerciseFailure, match="not answered yet"):
+        ch4.check_noise_coefficient(...)
+
+
+def test_smooth_filters_answer_only_confirms_an_answer(capsys):
+    ch4.check_smooth_filters_answer("The penalty depends on each weight vector only through its norm, so it is "
+                                    "blind to smoothness; it decays the components orthogonal to the data, which "
+                                    "keep their random initial speckle in a plain autoencoder.")
+    assert capsys.readouterr().out.startswith("\u2714 ex-4-smooth-filters: answered")
+    for wrong, words in ((..., "not answered yet"), ("Weight decay.", "at least 25 words"), (3, "string")):
+        with pytest.raises(ExerciseFailure, match=words):
+            ch4.check_smooth_filters_answer(wrong)

@@ -1,10 +1,12 @@
 """Checks of chapter 4, contractive autoencoders."""
 
+import functools
+
 import numpy as np
 from keras import ops
 
-from aecourse import contractive
-from aecourse.checks import call, expect_close, fail, fresh_rng, passed
+from aecourse import contractive, data
+from aecourse.checks import DERIVE, EXPLAIN, TRAIN, Check, call, expect_close, fail, fresh_rng, passed
 
 
 def _sigmoid(a):
@@ -80,3 +82,85 @@ def check_contraction_ratio(contraction_ratio):
     expect_close(label, got, expected,
                  "the ratios (Euclidean norms, not squared: ||f(x + eps) - f(x)|| / ||eps||)")
     passed(label, "contraction ratio matches the reference")
+
+
+# ----------------------------------------------------------------------------- chapter 4, issue 16:
+# a contractive layer trained in a model (train), the cross term of the small-noise expansion
+# (derive), why the CAE's filters look smoother (explain). Protocol: aecourse.checks.Check.
+
+CAE_TRAIN_IMAGES, CAE_HELD_OUT, CAE_MAX_UNITS = 2000, 2000, 256
+CAE_ERROR_BOUND, CAE_JACOBIAN_BOUND = 30.0, 2.5
+
+
+@functools.lru_cache(maxsize=2)
+def _fashion_pixels(split):
+    images = data.fashion_mnist()
+    return (images.x_train if split == "train" else images.x_test).reshape(-1, 784)
+
+
+def _cae_inputs(rng):
+    pixels = _fashion_pixels("train")
+    return [(pixels[rng.choice(len(pixels), CAE_TRAIN_IMAGES, replace=False)],)]
+
+
+def reference_cae_measures(x, weights):
+    """Mean per-image squared error and mean `||J_f(x)||_F` of `sigmoid(x W + b) -> sigmoid(h V + c)`."""
+    kernel, bias, kernel_out, bias_out = (np.asarray(w, "float64") for w in weights)
+    h = _sigmoid(x @ kernel + bias)
+    r = _sigmoid(h @ kernel_out + bias_out)
+    jacobian_norm = np.sqrt(np.sum((h * (1.0 - h)) ** 2 * np.sum(kernel**2, axis=0), axis=1))
+    return float(np.mean(np.sum((x - r) ** 2, axis=1))), float(np.mean(jacobian_norm))
+
+
+def _judge_cae(cases, results):
+    label = "ex-4-train-cae"
+    weights = results[0]
+    shapes = [np.shape(w) for w in weights]
+    units = shapes[1][0] if len(shapes) == 4 and len(shapes[1]) == 1 else None
+    if units is None or shapes != [(784, units), (units,), (units, 784), (784,)] or not 1 <= units <= CAE_MAX_UNITS:
+        fail(label, f"expected ContractiveSigmoid(K) -> Dense(784, sigmoid) with K <= {CAE_MAX_UNITS}, i.e. "
+                    f"weights of shapes [(784, K), (K,), (K, 784), (784,)]; got {shapes}.")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        fail(label, "the trained weights contain NaN or infinite values.")
+    test = _fashion_pixels("test")  # never sent to the learner's code
+    held_out = test[np.random.default_rng().choice(len(test), CAE_HELD_OUT, replace=False)].astype("float64")
+    error, jacobian_norm = reference_cae_measures(held_out, weights)
+    if not error < CAE_ERROR_BOUND:
+        fail(label, f"the mean per-image squared error on held-out test images is {error:.1f}, not below "
+                    f"{CAE_ERROR_BOUND:g}: the penalty is too strong, or the model is under-trained.")
+    if not jacobian_norm < CAE_JACOBIAN_BOUND:
+        fail(label, f"the mean ||J_f(x)||_F on held-out test images is {jacobian_norm:.2f}, not below "
+                    f"{CAE_JACOBIAN_BOUND:g}: does your layer add the penalty with add_loss in training, "
+                    "and is lambda large enough?")
+    return (f"the contractive layer trains: held-out error below {CAE_ERROR_BOUND:g}, "
+            f"mean ||J_f||_F below {CAE_JACOBIAN_BOUND:g}")
+
+
+check_trained_cae = Check("ex-4-train-cae", TRAIN, inputs=_cae_inputs, judge=_judge_cae)
+
+CROSS_SLOPE, CROSS_OFFSET, CROSS_POINT = 4.0, -1.0, 0.1
+
+
+def reference_noise_coefficient(slope=CROSS_SLOPE, offset=CROSS_OFFSET, point=CROSS_POINT):
+    """`r'(x)^2 - (x - r(x)) r''(x)` for `r(x) = sigmoid(a x + c)`: the sigma^2 coefficient of the excess loss."""
+    s = _sigmoid(slope * point + offset)
+    first, second = slope * s * (1 - s), slope**2 * s * (1 - s) * (1 - 2 * s)
+    return first**2 - (point - s) * second
+
+
+def _judge_noise_coefficient(cases, results):
+    label = "ex-4-cross-term"
+    got = results[0]
+    if got.size != 1:
+        fail(label, f"give one number; got an array of shape {got.shape}.")
+    expected = reference_noise_coefficient()
+    if not abs(float(got.reshape(())) - expected) < 1e-6 * max(1.0, abs(expected)):
+        fail(label, f"{float(got.reshape(())):.6g} is not the coefficient. Expand r(x + eps) to second order, "
+                    "take the expectation (E eps = 0, E eps^2 = sigma^2) and keep both sigma^2 terms, "
+                    "the squared slope and the residual-weighted curvature, with their signs.")
+    return "the sigma^2 coefficient, cross term included, is right"
+
+
+check_noise_coefficient = Check("ex-4-cross-term", DERIVE, judge=_judge_noise_coefficient)
+
+check_smooth_filters_answer = Check("ex-4-smooth-filters", EXPLAIN, min_words=25)
