@@ -1,6 +1,7 @@
 """Autoencoder builders: encoder, decoder and autoencoder as separate Keras models."""
 
 import keras
+import numpy as np
 
 from aecourse.layers import DenseTied
 
@@ -8,6 +9,28 @@ from aecourse.layers import DenseTied
 def _check_units(name, units):
     if not (isinstance(units, int) and not isinstance(units, bool) and units > 0):
         raise ValueError(f"{name} must be a positive integer. Received: {name}={units!r}")
+
+
+def _check_mean(data_mean, input_dim, output_activation):
+    data_mean = np.asarray(data_mean, "float32")
+    if data_mean.shape != (input_dim,) or not np.all(np.isfinite(data_mean)):
+        raise ValueError(
+            f"data_mean must be a finite array of shape ({input_dim},). Received: shape={data_mean.shape}"
+        )
+    if output_activation not in ("sigmoid", None):
+        raise ValueError(
+            "data_mean sets the output bias, which needs output_activation='sigmoid' or None. "
+            f"Received: output_activation={output_activation!r}"
+        )
+    return data_mean
+
+
+def _output_bias(data_mean, output_activation):
+    """The output bias at which the decoder, fed a zero pre-activation, outputs `data_mean`."""
+    if output_activation is None:
+        return data_mean
+    p = np.clip(data_mean, 1e-3, 1 - 1e-3)  # logit of a pixel that is always 0 or 1 is infinite
+    return np.log(p / (1 - p)).astype("float32")
 
 
 @keras.saving.register_keras_serializable(package="aecourse")
@@ -31,6 +54,12 @@ class DenseAutoencoder(keras.Model):
             pixels in [0, 1], `None` for a linear decoder).
         tied: if `True`, each decoder layer uses the transpose of the matching
             encoder kernel (`aecourse.layers.DenseTied`).
+        data_mean: optional `(input_dim,)` mean of the training inputs. The
+            encoder then subtracts it from its input (a fixed, untrained
+            step), and the output bias starts at the value that outputs this
+            mean when the last hidden layer is silent: its logit for a
+            sigmoid output, the mean itself for a linear one. `None`
+            (default): neither.
         **kwargs: base `Model` arguments such as `name`.
 
     Example:
@@ -42,7 +71,8 @@ class DenseAutoencoder(keras.Model):
     """
 
     def __init__(self, input_dim, code_dim, hidden_units=(), activation="relu",
-                 code_activation=None, output_activation="sigmoid", tied=False, **kwargs):
+                 code_activation=None, output_activation="sigmoid", tied=False, data_mean=None,
+                 **kwargs):
         super().__init__(**kwargs)
         _check_units("input_dim", input_dim)
         _check_units("code_dim", code_dim)
@@ -53,6 +83,7 @@ class DenseAutoencoder(keras.Model):
         self.hidden_units, self.tied = hidden_units, bool(tied)
         self.activation, self.code_activation = activation, code_activation
         self.output_activation = output_activation
+        self.data_mean = None if data_mean is None else _check_mean(data_mean, input_dim, output_activation)
 
         x = keras.Input((input_dim,), name="x")
         encoder_layers = [
@@ -60,6 +91,9 @@ class DenseAutoencoder(keras.Model):
             for i, units in enumerate(hidden_units)
         ] + [keras.layers.Dense(code_dim, activation=code_activation, name="code")]
         h = x
+        if self.data_mean is not None:
+            h = keras.layers.Normalization(mean=self.data_mean, variance=np.ones(input_dim),
+                                           name="subtract_mean")(h)
         for layer in encoder_layers:
             h = layer(h)
         self.encoder = keras.Model(x, h, name="encoder")
@@ -75,6 +109,8 @@ class DenseAutoencoder(keras.Model):
             else:
                 layer = keras.layers.Dense(units, activation=act, name=f"decoder_{i}")
             r = layer(r)
+        if self.data_mean is not None:
+            layer.bias.assign(_output_bias(self.data_mean, output_activation))
         self.decoder = keras.Model(code, r, name="decoder")
         self.built = True  # both halves are built models already
 
@@ -88,6 +124,7 @@ class DenseAutoencoder(keras.Model):
             "hidden_units": list(self.hidden_units), "activation": self.activation,
             "code_activation": self.code_activation,
             "output_activation": self.output_activation, "tied": self.tied,
+            "data_mean": None if self.data_mean is None else self.data_mean.tolist(),
         })
         return config
 

@@ -102,3 +102,30 @@ def test_bad_arguments():
         DenseTied(encode)(np.zeros((2, 5), "float32"))
     with pytest.raises(ValueError, match="called once"):
         DenseTied(keras.layers.Dense(4))(np.zeros((2, 4), "float32"))
+
+
+@pytest.mark.parametrize("output_activation", ["sigmoid", None])
+def test_data_mean_centres_the_input_and_starts_the_output_at_the_mean(tmp_path, output_activation):
+    x = _x()
+    mean = x.mean(axis=0)
+    ae = DenseAutoencoder(20, 3, hidden_units=(8,), output_activation=output_activation, data_mean=mean)
+    plain = DenseAutoencoder(20, 3, hidden_units=(8,), output_activation=output_activation)
+    for source, target in zip(ae.encoder.layers[2:], plain.encoder.layers[1:]):
+        target.set_weights(source.get_weights())
+    # The encoder sees x - mean: same weights, centred input, same code.
+    np.testing.assert_allclose(ae.encoder.predict(x, verbose=0), plain.encoder.predict(x - mean, verbose=0),
+                               atol=1e-5)
+    # With a silent last hidden layer the decoder outputs the mean.
+    last = ae.decoder.layers[-1]
+    last.kernel.assign(np.zeros(last.kernel.shape, "float32"))
+    np.testing.assert_allclose(ae.predict(x[:2], verbose=0), np.stack([mean, mean]), atol=1e-5)
+    ae.save(tmp_path / "ae.keras")
+    reloaded = keras.models.load_model(tmp_path / "ae.keras")
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), ae.predict(x, verbose=0), atol=1e-6)
+
+
+def test_data_mean_bad_arguments():
+    with pytest.raises(ValueError, match="data_mean must be"):
+        DenseAutoencoder(20, 3, data_mean=np.zeros(5))
+    with pytest.raises(ValueError, match="output_activation"):
+        DenseAutoencoder(20, 3, output_activation="relu", data_mean=np.full(20, 0.5))
