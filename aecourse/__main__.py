@@ -1,74 +1,8 @@
-"""Command line of the course.
+"""`python -m aecourse ...`: the course's command line (`aecourse.course.cli`)."""
 
-    python -m aecourse execute book/01_undercomplete.ipynb   # re-execute and stamp a chapter
-    python -m aecourse student book/ --out student/          # the student edition
-    python -m aecourse grade subs/*.ipynb --reference book/ --out grades/
-"""
-
-import argparse
-import pathlib
 import sys
 
-from aecourse import grading, notebooks
-
-
-def _execute(args):
-    for path in args.notebooks:
-        stamp = notebooks.execute(path, time_fast=not args.no_fast_timing)
-        print(f"{path}: full {stamp['runtime_full_s']} s, fast {stamp.get('runtime_fast_s', '-')} s, "
-              f"hash {stamp['source_hash']}")
-        print(f"updated {notebooks.write_runtime_table(pathlib.Path(path).parent)}")
-
-
-def _student(args):
-    for path in grading.write_student_edition(args.source, args.out):
-        print(f"wrote {path}")
-
-
-def _grade(args):
-    grades = grading.grade(args.submissions, args.reference, args.out, cell_timeout=args.cell_timeout,
-                           timeout=args.timeout, jobs=args.jobs)
-    for grade in grades:
-        verdict = f"not graded: {grade.problem}" if grade.problem else f"{grade.total}/{len(grade.outcomes)}"
-        print(f"{grade.submission}: {verdict}")
-    print(f"wrote {pathlib.Path(args.out) / 'gradebook.csv'} and one feedback file per submission")
-
-
-def main(argv=None):
-    """Runs a command; returns the exit status (0: the command worked)."""
-    parser = argparse.ArgumentParser(prog="python -m aecourse", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    run = commands.add_parser("execute", help="execute chapters in full mode and stamp them")
-    run.add_argument("notebooks", nargs="+", help="chapter notebooks, e.g. book/01_undercomplete.ipynb")
-    run.add_argument("--no-fast-timing", action="store_true", help="skip timing a fast-mode run")
-    run.set_defaults(action=_execute)
-
-    student = commands.add_parser("student", help="write the student edition (solutions removed)")
-    student.add_argument("source", help="a chapter notebook or the book/ folder")
-    student.add_argument("--out", required=True, help="folder for the student notebooks")
-    student.set_defaults(action=_student)
-
-    grade = commands.add_parser("grade", help="grade submissions with nbval; write a gradebook")
-    grade.add_argument("submissions", nargs="+", help="learners' notebooks (never modified)")
-    grade.add_argument("--reference", required=True, help="the reference chapter notebook or the book/ folder")
-    grade.add_argument("--out", required=True, help="folder for gradebook.csv, feedback/ and logs/")
-    grade.add_argument("--cell-timeout", type=float, default=60, help="seconds per cell (default 60)")
-    grade.add_argument("--timeout", type=float, default=600, help="seconds per submission (default 600)")
-    grade.add_argument("--jobs", type=int, default=2, help="submissions graded in parallel (default 2)")
-    grade.set_defaults(action=_grade)
-
-    args = parser.parse_args(argv)
-    try:
-        args.action(args)
-    except ValueError as error:
-        parser.error(str(error))
-    except grading.GradingError as error:
-        print(f"error: grading failed: {error}", file=sys.stderr)
-        return 1
-    return 0
-
+from aecourse.course.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,7 +5,7 @@
 
 Each chapter is executed in fast mode (outputs discarded, `AECOURSE_FAST=1`)
 and in full mode (outputs kept), stamped and saved in place by
-`aecourse.notebooks.execute`, exactly as `python -m aecourse execute` does.
+`aecourse.course.notebooks.execute`, exactly as `python -m aecourse execute` does.
 Then `book/_generated/runtimes.md` (included by book/intro.md) is rewritten
 from the stamps, and the table is printed with the machine, backend,
 versions and date. Takes as long as the chapters do: run it on a quiet
@@ -63,7 +63,7 @@ def main(argv=None):
     parser.add_argument("--no-fast", action="store_true", help="skip the fast-mode run")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per cell (default 1800)")
     args = parser.parse_args(argv)
-    from aecourse import notebooks  # after argparse: --help needs no Keras
+    from aecourse.course import notebooks  # after argparse: --help needs no Keras
 
     chapters = args.notebooks or toc_chapters()
     if not chapters:

@@ -4,6 +4,7 @@ Marked `book`: they execute notebooks or read their stored outputs, and run
 on the TensorFlow backend only (the book's backend).
 """
 
+import importlib
 import json
 import os
 import re
@@ -13,8 +14,9 @@ import sys
 import nbformat
 import pytest
 
-from aecourse import notebooks
-from aecourse.checks import PASS_MARK
+from aecourse.course import exercises as exercise_cells
+from aecourse.course import notebooks
+from aecourse.checks import PASS_MARK, REGISTRY
 
 from conftest import BOOK, CHAPTERS, ROOT
 
@@ -109,6 +111,12 @@ def test_exercises_follow_the_protocol(path):
         assert end.cell_type == "markdown" and "{solution-end}" in end.source, label
         assert check.cell_type == "code" and _tags(check) == {"check", "nbval-check-output"}, label
         assert CHECK_CALL.match(check.source.strip()), f"{label}: a check cell is one call into aecourse.checks"
+        importlib.import_module(f"aecourse.checks.ch{chapter}")
+        assert label in REGISTRY, f"{label}: no Check with this label in aecourse/checks/ch{chapter}.py"
+        kind = solution.metadata.get("aecourse", {}).get("kind")
+        assert kind == REGISTRY[label].kind, (
+            f"{label}: the solution cell's metadata must declare its kind, "
+            f'{{"aecourse": {{"exercise": "{label}", "kind": "{REGISTRY[label].kind}"}}}}; found {kind!r}')
         assert check.execution_count is not None, f"{label}: check cell has no execution count"
         texts = [o.get("text", "") for o in check.outputs]
         assert [o.output_type for o in check.outputs] == ["stream"], f"{label}: stored output must be the pass line"
@@ -159,8 +167,7 @@ def _exercise_notebook(path, replace):
 
 
 def _unanswered(label, source):
-    return re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION",
-                  lambda m: f'raise NotImplementedError("{label}")', source, flags=re.DOTALL)
+    return exercise_cells.blank_solution(source, label)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))

@@ -1,9 +1,9 @@
-"""Tests of aecourse.notebooks: module scan, source hash, log stripping, run-time table."""
+"""Tests of aecourse.course.notebooks: module scan, source hash, log stripping, run-time table."""
 
 import nbformat
 import pytest
 
-from aecourse import notebooks
+from aecourse.course import notebooks
 
 
 def _notebook(*sources):
@@ -63,7 +63,7 @@ def test_runtime_table_lists_every_chapter(tmp_path):
 
 
 def test_cli_rejects_a_missing_notebook(capsys):
-    from aecourse.__main__ import main
+    from aecourse.course.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["execute", "book/99_missing.ipynb"])

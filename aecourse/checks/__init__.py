@@ -21,7 +21,7 @@ runs the three steps in process and prints exactly one deterministic pass line,
 import numpy as np
 
 from aecourse.course import protocol
-from aecourse.course.protocol import KINDS, Function, Rng  # noqa: F401  (the check-writing API)
+from aecourse.course.protocol import KINDS, Function, Rng, materialize  # noqa: F401  (the check-writing API)
 
 PASS_MARK = "\u2714"
 IMPLEMENT, TRAIN, DERIVE, EXPLAIN = KINDS
@@ -68,18 +68,6 @@ def expect_shape(label, got, shape, hint=""):
     """Fails `label` unless the array `got` has `shape`; `hint` says how to get it right."""
     if np.shape(got) != tuple(shape):
         fail(label, f"expected shape {tuple(shape)}, got {np.shape(got)}. {hint}".strip())
-
-
-def call(label, function, *args):
-    """Calls the learner's function in process; its exceptions become clear failures.
-
-    Returns:
-        The result as a float64 NumPy array (Keras tensors are converted).
-    """
-    try:
-        return protocol.answer_data(function, [args], "call")[0]
-    except protocol.AnswerError as error:
-        fail(label, str(error))
 
 
 def fresh_rng():

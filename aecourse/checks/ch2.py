@@ -11,9 +11,13 @@ sigmoid output `z = sigmoid(h W2 + b2)` (Keras's row convention: `W1` is
 tests compare it with finite differences and with autodiff.
 """
 
+import functools
+import math
+
 import numpy as np
 
-from aecourse.checks import call, expect_close, fail, fresh_rng, passed
+from aecourse import data
+from aecourse.checks import DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, expect_shape, fail
 
 
 def sigmoid(a):
@@ -104,58 +108,183 @@ def random_sparse_ae(rng, n=20, input_dim=9, hidden=6):
     return x, params
 
 
-def check_mean_activation(mean_activation):
-    """Checks `mean_activation(h)`: each unit's mean over the examples."""
+def _mean_inputs(rng):
+    return [(rng.random((37, 11)),)]
+
+
+def _judge_mean(cases, results):
     label = "ex-2-mean"
-    rng = fresh_rng()
-    h = rng.random((37, 11))
-    got = call(label, mean_activation, h)
-    if got.shape != (11,):
-        fail(label, f"return one value per hidden unit, shape (11,) for h of shape (37, 11); "
-                    f"got shape {got.shape}. Average over the examples (axis 0).")
-    expect_close(label, got, reference_mean_activation(h), "the mean activations rho_hat_j")
-    passed(label, "mean activation per hidden unit matches the reference")
+    for (h,), got in zip(cases, results):
+        expect_shape(label, got, (h.shape[1],), "Return one value per hidden unit: average over the examples "
+                                                "(axis 0).")
+        expect_close(label, got, reference_mean_activation(h), "the mean activations rho_hat_j")
+    return "mean activation per hidden unit matches the reference"
 
 
-def check_kl_penalty(kl_penalty):
-    """Checks `kl_penalty(rho, rho_hat, beta)` = `beta * sum_j KL(rho || rho_hat_j)`."""
-    label = "ex-2-kl"
-    rng = fresh_rng()
-    for rho in (rng.uniform(0.02, 0.1), rng.uniform(0.2, 0.4)):
-        rho_hat = rng.uniform(0.01, 0.99, size=50)
-        beta = rng.uniform(1, 5)
-        got = call(label, kl_penalty, rho, rho_hat, beta)
-        expect_close(label, got, reference_kl_penalty(rho, rho_hat, beta),
+check_mean_activation = Check("ex-2-mean", IMPLEMENT, inputs=_mean_inputs, judge=_judge_mean)
+
+
+def _kl_inputs(rng):
+    cases = [(rho, rng.uniform(0.01, 0.99, size=50), rng.uniform(1, 5))
+             for rho in (rng.uniform(0.02, 0.1), rng.uniform(0.2, 0.4))]
+    return cases + [(0.1, np.full(8, 0.1), 3.0)]
+
+
+def _judge_kl(cases, results):
+    for (rho, rho_hat, beta), got in zip(cases, results):
+        expect_close("ex-2-kl", got, reference_kl_penalty(rho, rho_hat, beta),
                      f"the penalty for rho={rho:.3f} (beta times the SUM over units of "
-                     "rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat)))")
-    got = call(label, kl_penalty, 0.1, np.full(8, 0.1), 3.0)
-    expect_close(label, got, 0.0, "the penalty when every rho_hat equals rho (it must be 0)")
-    passed(label, "KL sparsity penalty matches the reference")
+                     "rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat)); 0 when every rho_hat equals rho)")
+    return "KL sparsity penalty matches the reference"
 
 
-def check_l1_penalty(l1_penalty):
-    """Checks `l1_penalty(h, lam)`: `lam * sum_j |h_j|` per example, averaged over examples."""
-    label = "ex-2-l1"
-    rng = fresh_rng()
-    h = rng.normal(size=(23, 13))
-    lam = rng.uniform(0.01, 0.1)
-    got = call(label, l1_penalty, h, lam)
-    expect_close(label, got, reference_l1_penalty(h, lam),
-                 "the penalty (lam times the sum of |h_j| over units, averaged over examples)")
-    passed(label, "L1 activity penalty matches the reference")
+check_kl_penalty = Check("ex-2-kl", IMPLEMENT, inputs=_kl_inputs, judge=_judge_kl)
 
 
-def check_hidden_delta(hidden_delta):
-    """Checks `hidden_delta(delta_out, W_dec, h, rho, beta)` (seed 003's sparsity delta)."""
-    label = "ex-2-delta"
-    rng = fresh_rng()
+def _l1_inputs(rng):
+    return [(rng.normal(size=(23, 13)), rng.uniform(0.01, 0.1))]
+
+
+def _judge_l1(cases, results):
+    for (h, lam), got in zip(cases, results):
+        expect_close("ex-2-l1", got, reference_l1_penalty(h, lam),
+                     "the penalty (lam times the sum of |h_j| over units, averaged over examples)")
+    return "L1 activity penalty matches the reference"
+
+
+check_l1_penalty = Check("ex-2-l1", IMPLEMENT, inputs=_l1_inputs, judge=_judge_l1)
+
+
+def _delta_inputs(rng):
     n, input_dim, hidden = 16, 10, 7
-    delta_out = rng.normal(size=(n, input_dim))
-    w_dec = rng.normal(size=(hidden, input_dim))
-    h = sigmoid(rng.normal(-1, 1, size=(n, hidden)))
-    rho, beta = rng.uniform(0.03, 0.3), rng.uniform(1, 5)
-    got = call(label, hidden_delta, delta_out, w_dec, h, rho, beta)
-    expect_close(label, got, reference_hidden_delta(delta_out, w_dec, h, rho, beta),
-                 "the hidden deltas ((delta_out W_dec^T + beta(-rho/rho_hat + (1-rho)/(1-rho_hat))) "
-                 "times h(1-h), with rho_hat the mean of h over the examples)")
-    passed(label, "hidden delta with the sparsity term matches the reference")
+    return [(rng.normal(size=(n, input_dim)), rng.normal(size=(hidden, input_dim)),
+             sigmoid(rng.normal(-1, 1, size=(n, hidden))), rng.uniform(0.03, 0.3), rng.uniform(1, 5))]
+
+
+def _judge_delta(cases, results):
+    for case, got in zip(cases, results):
+        expect_close("ex-2-delta", got, reference_hidden_delta(*case),
+                     "the hidden deltas ((delta_out W_dec^T + beta(-rho/rho_hat + (1-rho)/(1-rho_hat))) "
+                     "times h(1-h), with rho_hat the mean of h over the examples)")
+    return "hidden delta with the sparsity term matches the reference"
+
+
+check_hidden_delta = Check("ex-2-delta", IMPLEMENT, inputs=_delta_inputs, judge=_judge_delta)
+
+# ----------------------------------------------------------------------------- lifetime winner-take-all (a Keras layer)
+
+
+def reference_lifetime_wta(h, rate, training):
+    """Lifetime winner-take-all (Makhzani & Frey 2015): in training, each unit (column) keeps its
+    `ceil(rate * n)` largest activations over the batch of `n` and the rest become 0; at inference
+    the input passes unchanged."""
+    h = np.asarray(h, "float64")
+    if not training:
+        return h
+    keep = max(1, math.ceil(rate * len(h)))
+    kth = -np.sort(-h, axis=0)[keep - 1]
+    return np.where(h >= kth, h, 0.0)
+
+
+def _wta_inputs(rng):
+    cases = []
+    for n, units, rate in ((40, 7, 0.1), (25, 5, 0.3)):
+        h = np.maximum(rng.normal(size=(n, units)), 0.0) + rng.uniform(1e-3, 2e-3, (n, units))  # no ties
+        cases += [(h, rate, 1), (h, rate, 0)]
+    return cases
+
+
+def _judge_wta(cases, results):
+    label = "ex-2-wta"
+    for (h, rate, training), got in zip(cases, results):
+        expect_shape(label, got, h.shape, "The layer returns a tensor shaped like its input.")
+        if training:
+            expect_close(label, got, reference_lifetime_wta(h, rate, True),
+                         f"the training-mode output for rate={rate} on a batch of {len(h)}: each unit (a "
+                         "COLUMN) keeps its ceil(rate * batch size) largest activations, the rest become 0")
+        else:
+            expect_close(label, got, h, "the inference-mode output (training=False passes the input unchanged)")
+    return "lifetime winner-take-all layer matches the reference, in training and at inference"
+
+
+check_lifetime_wta = Check("ex-2-wta", IMPLEMENT, inputs=_wta_inputs, judge=_judge_wta)
+
+# ----------------------------------------------------------------------------- train a k-sparse autoencoder
+
+TOPK_TRAIN_IMAGES, TOPK_HELD_OUT, TOPK_K, TOPK_MAX_UNITS, TOPK_ERROR_BOUND = 2000, 2000, 20, 256, 25.0
+
+
+@functools.lru_cache(maxsize=2)
+def _fashion_pixels(split):
+    images = data.fashion_mnist()
+    return (images.x_train if split == "train" else images.x_test).reshape(-1, 784)
+
+
+def _topk_train_inputs(rng):
+    pixels = _fashion_pixels("train")
+    return [(pixels[rng.choice(len(pixels), TOPK_TRAIN_IMAGES, replace=False)],)]
+
+
+def reference_k_sparse_reconstruct(x, weights, k=TOPK_K):
+    """`sigmoid(topk(relu(x W1 + b1)) W2 + b2)`: a k-sparse autoencoder's reconstruction in NumPy."""
+    kernel, bias, kernel_out, bias_out = (np.asarray(w, "float64") for w in weights)
+    h = np.maximum(x @ kernel + bias, 0.0)
+    kth = -np.sort(-h, axis=1)[:, k - 1:k]
+    h = np.where(h >= kth, h, 0.0)
+    return 1.0 / (1.0 + np.exp(-(h @ kernel_out + bias_out)))
+
+
+def _judge_topk_train(cases, results):
+    label = "ex-2-topk-train"
+    weights = results[0]
+    shapes = [np.shape(w) for w in weights]
+    units = shapes[1][0] if len(shapes) == 4 and len(shapes[1]) == 1 else None
+    if units is None or shapes != [(784, units), (units,), (units, 784), (784,)] or not (
+            TOPK_K <= units <= TOPK_MAX_UNITS):
+        fail(label, f"expected Dense(K, relu) -> TopK({TOPK_K}) -> Dense(784, sigmoid) with {TOPK_K} <= K <= "
+                    f"{TOPK_MAX_UNITS}, i.e. weights of shapes [(784, K), (K,), (K, 784), (784,)]; got {shapes}.")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        fail(label, "the trained weights contain NaN or infinite values (a learning rate too large?).")
+    test = _fashion_pixels("test")  # never sent to the learner's code
+    held_out = test[np.random.default_rng().choice(len(test), TOPK_HELD_OUT, replace=False)].astype("float64")
+    error = np.mean(np.sum((held_out - reference_k_sparse_reconstruct(held_out, weights)) ** 2, axis=1))
+    if not error < TOPK_ERROR_BOUND:
+        fail(label, f"with {TOPK_K} active units per image, the mean per-image squared error on held-out test "
+                    f"images is {error:.1f}, not below {TOPK_ERROR_BOUND:g}. Train longer (Adam, 1e-3 to 3e-3), "
+                    "and check that TopK sits between the two Dense layers.")
+    return (f"k-sparse autoencoder ({TOPK_K} active units) reconstructs held-out test images with error "
+            f"below {TOPK_ERROR_BOUND:g}")
+
+
+check_k_sparse_autoencoder = Check("ex-2-topk-train", TRAIN, inputs=_topk_train_inputs, judge=_judge_topk_train,
+                                   allow=("aecourse.data", "aecourse.sparse"))
+
+# ----------------------------------------------------------------------------- derive: the L1 gradient of a sigmoid unit
+
+L1_GRAD_LAMBDA, L1_GRAD_PREACTIVATION = 0.2, -2.0
+
+
+def _judge_l1_sigmoid_gradient(cases, results):
+    label = "ex-2-l1-gradient"
+    got = results[0]
+    if got.size != 1:
+        fail(label, f"give one number; got an array of shape {got.shape}.")
+    got = float(got.reshape(()))
+    h = sigmoid(L1_GRAD_PREACTIVATION)
+    expected = L1_GRAD_LAMBDA * h * (1 - h)
+    if abs(got - L1_GRAD_LAMBDA) < 1e-4:
+        fail(label, "lambda * sign(h) is the derivative with respect to h; the question asks for the "
+                    "derivative with respect to the pre-activation a (apply the chain rule through the sigmoid).")
+    if abs(got - L1_GRAD_LAMBDA * h) < 1e-4:
+        fail(label, "that is lambda * h; differentiate h = sigmoid(a) with respect to a.")
+    if not abs(got - expected) < 1e-4:
+        fail(label, f"{got:.5f} is not d(lambda |sigmoid(a)|)/da at a = {L1_GRAD_PREACTIVATION:g} with "
+                    f"lambda = {L1_GRAD_LAMBDA:g} (to 4 decimals).")
+    return "the L1 gradient at a sigmoid unit's pre-activation is right"
+
+
+check_l1_sigmoid_gradient = Check("ex-2-l1-gradient", DERIVE, judge=_judge_l1_sigmoid_gradient)
+
+# ----------------------------------------------------------------------------- explain: lifetime vs population
+
+check_lifetime_population_answer = Check("ex-2-lifetime", EXPLAIN, min_words=25)

@@ -5,32 +5,32 @@ hold for any correct answer: on large inputs (200,000 entries) the fraction of
 corrupted entries is within a fixed tolerance of the rate (more than eight
 standard deviations, so a correct answer practically never fails), corrupted
 entries take only the allowed values, untouched entries are unchanged, and
-the noise depends on the generator it is given.
+the noise depends on the generator it is given (the cases call the answer
+twice with one seed and once with another).
 """
 
 import keras
 import numpy as np
 
 from aecourse import denoising
-from aecourse.checks import call, expect_close, fail, fresh_rng, passed
+from aecourse.checks import IMPLEMENT, Check, Rng, expect_close, expect_shape, fail
 
 NOISE_SHAPE = (400, 500)
 TOTAL_TOLERANCE = 0.01  # on a fraction over 200,000 entries (standard deviation <= 0.0012)
 SLICE_TOLERANCE = 0.2  # on a fraction over one row or one column (standard deviation <= 0.025)
 
 
-def _noise_input(rng, low, high):
-    return rng.uniform(low, high, size=NOISE_SHAPE)
+def _noise_cases(rng, low, high, rates):
+    """Cases `(x, rate, Rng(seed))` for each rate, then rate 0, and the generator cases (0.4 thrice)."""
+    x = rng.uniform(low, high, size=NOISE_SHAPE)
+    seed = int(rng.integers(2**31))
+    return ([(x, rate, Rng(seed)) for rate in rates]
+            + [(x, 0.4, Rng(seed)), (x, 0.4, Rng(seed + 1)), (x, 0.4, Rng(seed))])
 
 
-def _call_noise(label, function, x, rate, seed):
-    original = x.copy()
-    got = call(label, function, x, rate, np.random.default_rng(seed))
-    if not np.array_equal(x, original):
-        fail(label, "your function changed its input x in place; return a corrupted copy instead.")
-    if got.shape != x.shape:
-        fail(label, f"the result should have the shape of x, {x.shape}; got {got.shape}.")
-    return got
+def _expect_noise_shapes(label, cases, results):
+    for (x, _, _), got in zip(cases, results):
+        expect_shape(label, got, x.shape, "Return a corrupted copy of x, of its shape.")
 
 
 def _expect_fraction(label, corrupted, rate, what):
@@ -47,44 +47,47 @@ def _expect_fraction(label, corrupted, rate, what):
                         "Draw an independent random number for every entry.")
 
 
-def _expect_uses_generator(label, function, x, rate, seed):
-    first = _call_noise(label, function, x, rate, seed)
-    second = _call_noise(label, function, x, rate, seed + 1)
-    if np.array_equal(first, second):
+def _expect_uses_generator(label, results):
+    first, other, again = results[-3:]
+    if np.array_equal(first, other):
         fail(label, "two different generators gave the same noise: draw the randomness from rng.")
-    if not np.array_equal(first, _call_noise(label, function, x, rate, seed)):
+    if not np.array_equal(first, again):
         fail(label, "the same generator seed gave different noise: draw the randomness from rng only.")
 
 
-def check_masking_noise(masking_noise):
-    """Checks `masking_noise(x, rate, rng)`: each entry zeroed with probability `rate`."""
+def _masking_inputs(rng):
+    return _noise_cases(rng, 0.05, 1.0, (0.3, 0.5, 0.0, 1.0))
+
+
+def _judge_masking(cases, results):
     label = "ex-3-masking"
-    rng = fresh_rng()
-    x = _noise_input(rng, 0.05, 1.0)
-    seed = int(rng.integers(2**31))
-    for rate in (0.3, 0.5):
-        got = _call_noise(label, masking_noise, x, rate, seed)
+    _expect_noise_shapes(label, cases, results)
+    for (x, rate, _), got in zip(cases[:2], results[:2]):
         zeroed = got == 0
         if not np.allclose(got[~zeroed], x[~zeroed], rtol=1e-6, atol=1e-7):
             fail(label, "entries that are not masked must keep their value exactly (no rescaling by "
                         "1 / (1 - rate) as in dropout, no added noise).")
         _expect_fraction(label, zeroed, rate, "zeroed")
-    if not np.allclose(_call_noise(label, masking_noise, x, 0.0, seed), x):
+    if not np.allclose(results[2], cases[2][0]):
         fail(label, "with rate=0 nothing should change.")
-    if np.any(_call_noise(label, masking_noise, x, 1.0, seed) != 0):
+    if np.any(results[3] != 0):
         fail(label, "with rate=1 every entry should be zero.")
-    _expect_uses_generator(label, masking_noise, x, 0.4, seed)
-    passed(label, "masking noise zeroes the right fraction of entries and leaves the rest unchanged")
+    _expect_uses_generator(label, results)
+    return "masking noise zeroes the right fraction of entries and leaves the rest unchanged"
 
 
-def check_salt_and_pepper(salt_and_pepper):
-    """Checks `salt_and_pepper(x, rate, rng)`: entries set to 0 or 1 with probability `rate`."""
+check_masking_noise = Check("ex-3-masking", IMPLEMENT, inputs=_masking_inputs, judge=_judge_masking,
+                            keep_inputs=True)
+
+
+def _salt_inputs(rng):
+    return _noise_cases(rng, 0.05, 0.95, (0.1, 0.4, 0.0))  # never 0 or 1: corrupted entries are recognisable
+
+
+def _judge_salt(cases, results):
     label = "ex-3-salt-pepper"
-    rng = fresh_rng()
-    x = _noise_input(rng, 0.05, 0.95)  # never 0 or 1, so corrupted entries are recognisable
-    seed = int(rng.integers(2**31))
-    for rate in (0.1, 0.4):
-        got = _call_noise(label, salt_and_pepper, x, rate, seed)
+    _expect_noise_shapes(label, cases, results)
+    for (x, rate, _), got in zip(cases[:2], results[:2]):
         corrupted = (got == 0) | (got == 1)
         if not np.allclose(got[~corrupted], x[~corrupted], rtol=1e-6, atol=1e-7):
             fail(label, "every entry must be either unchanged or exactly 0 or 1.")
@@ -93,42 +96,54 @@ def check_salt_and_pepper(salt_and_pepper):
         if abs(salt - 0.5) > 0.02:
             fail(label, f"{salt:.2f} of the corrupted entries are 1 (salt) instead of about half: "
                         "choose 0 or 1 with a fair coin for each corrupted entry.")
-    if not np.allclose(_call_noise(label, salt_and_pepper, x, 0.0, seed), x):
+    if not np.allclose(results[2], cases[2][0]):
         fail(label, "with rate=0 nothing should change.")
-    _expect_uses_generator(label, salt_and_pepper, x, 0.3, seed)
-    passed(label, "salt-and-pepper noise sets the right fraction of entries to 0 or 1, half each")
+    _expect_uses_generator(label, results)
+    return "salt-and-pepper noise sets the right fraction of entries to 0 or 1, half each"
 
 
-def check_emphasized_loss(emphasized_loss):
-    """Checks `emphasized_loss(x, z, corrupted, alpha, beta)` against `aecourse.denoising`."""
-    label = "ex-3-emphasized"
-    rng = fresh_rng()
+check_salt_and_pepper = Check("ex-3-salt-pepper", IMPLEMENT, inputs=_salt_inputs, judge=_judge_salt,
+                              keep_inputs=True)
+
+
+def _emphasized_inputs(rng):
     x, z = rng.random((9, 30)), rng.random((9, 30))
     corrupted = (rng.random((9, 30)) < 0.4).astype("float64")
-    for alpha, beta in ((1.0, 0.5), (0.7, 2.0), (1.0, 0.0)):
-        got = call(label, emphasized_loss, x, z, corrupted, alpha, beta)
-        if got.shape != (9,):
-            fail(label, f"return one loss per example, shape (9,); got shape {got.shape}.")
+    return [(x, z, corrupted, alpha, beta) for alpha, beta in ((1.0, 0.5), (0.7, 2.0), (1.0, 0.0))]
+
+
+def _judge_emphasized(cases, results):
+    label = "ex-3-emphasized"
+    for (x, z, corrupted, alpha, beta), got in zip(cases, results):
+        expect_shape(label, got, (len(x),), "Return one loss per example.")
         expected = keras.ops.convert_to_numpy(denoising.emphasized_loss(x, z, corrupted, alpha, beta))
         expect_close(label, got, expected,
                      f"the losses with alpha={alpha:g}, beta={beta:g} (alpha weights the corrupted "
                      "entries, beta the others; sum over the entries, do not average)")
-    passed(label, "emphasized loss matches the reference")
+    return "emphasized loss matches the reference"
 
 
-def check_psnr(psnr):
-    """Checks `psnr(x, x_hat, max_value)` against `aecourse.denoising.psnr`."""
-    label = "ex-3-psnr"
-    rng = fresh_rng()
+check_emphasized_loss = Check("ex-3-emphasized", IMPLEMENT, inputs=_emphasized_inputs, judge=_judge_emphasized)
+
+
+def _psnr_inputs(rng):
+    cases = []
     for shape, max_value in (((6, 784), 1.0), ((4, 28, 28), 1.0), ((5, 784), 255.0)):
         x = rng.random(shape) * max_value
         noise_level = rng.uniform(0.02, 0.3, size=(shape[0],) + (1,) * (len(shape) - 1))
-        x_hat = x + noise_level * max_value * rng.normal(size=shape)
-        got = call(label, psnr, x, x_hat, max_value)
-        if got.shape != (shape[0],):
-            fail(label, f"return one PSNR per image, shape ({shape[0]},); got shape {got.shape}. "
-                        "Average the squared error over every axis except the first.")
+        cases.append((x, x + noise_level * max_value * rng.normal(size=shape), max_value))
+    return cases
+
+
+def _judge_psnr(cases, results):
+    label = "ex-3-psnr"
+    for (x, x_hat, max_value), got in zip(cases, results):
+        expect_shape(label, got, (len(x),), "Return one PSNR per image: average the squared error over every "
+                                            "axis except the first.")
         expect_close(label, got, denoising.psnr(x, x_hat, max_value),
                      f"the PSNRs with max_value={max_value:g} (10 log10(max_value**2 / MSE), MSE the "
                      "mean over the pixels of each image)", rtol=1e-4, atol=1e-4)
-    passed(label, "per-image PSNR matches the reference")
+    return "per-image PSNR matches the reference"
+
+
+check_psnr = Check("ex-3-psnr", IMPLEMENT, inputs=_psnr_inputs, judge=_judge_psnr)

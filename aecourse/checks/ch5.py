@@ -4,25 +4,13 @@ import keras
 import numpy as np
 
 from aecourse import conv, stacked
-from aecourse.checks import call, expect_close, fail, fresh_rng, passed
+from aecourse.checks import IMPLEMENT, Check, expect_close, expect_shape, fail
 
 ACTIVATIONS = {
     # activation: (phi(a), phi'(a) written with a and h = phi(a))
     "sigmoid": (lambda a: 1.0 / (1.0 + np.exp(-a)), lambda a, h: h * (1.0 - h)),
     "relu": (lambda a: np.maximum(a, 0.0), lambda a, h: (a > 0).astype("float64")),
 }
-
-
-def _call_raw(label, function, *args):
-    """Calls the learner's function and returns its result unconverted (a model, a list)."""
-    if not callable(function):
-        fail(label, f"expected a function, got {type(function).__name__}.")
-    try:
-        return function(*args)
-    except NotImplementedError:
-        fail(label, "not answered yet: replace `raise NotImplementedError` with your solution.")
-    except Exception as error:  # the learner's bug: report it as a failed check
-        fail(label, f"your function raised {type(error).__name__}: {error}")
 
 
 def reference_weight_gradient_norms(x, kernels, biases, activation, upstream):
@@ -60,23 +48,25 @@ def reference_weight_gradient_norms(x, kernels, biases, activation, upstream):
     return np.array(norms[::-1])
 
 
-def check_weight_gradient_norms(weight_gradient_norms):
-    """Checks `weight_gradient_norms(x, kernels, biases, activation, upstream)`."""
-    label = "ex-5-backprop"
-    rng = fresh_rng()
+def _gradient_inputs(rng):
     sizes = [9, 8, 7, 7, 6]
     kernels = [rng.normal(0, 1.0, (m, n)) for m, n in zip(sizes[:-1], sizes[1:])]
     biases = [rng.normal(0, 0.5, n) for n in sizes[1:]]
-    x = rng.normal(size=(11, sizes[0]))
-    upstream = rng.normal(size=(11, sizes[-1]))
-    for activation in ("sigmoid", "relu"):
-        got = call(label, weight_gradient_norms, x, kernels, biases, activation, upstream)
-        if got.shape != (len(kernels),):
-            fail(label, f"return one norm per layer, shape ({len(kernels)},); got shape {got.shape}.")
+    x, upstream = rng.normal(size=(11, sizes[0])), rng.normal(size=(11, sizes[-1]))
+    return [(x, kernels, biases, activation, upstream) for activation in ("sigmoid", "relu")]
+
+
+def _judge_gradients(cases, results):
+    label = "ex-5-backprop"
+    for (x, kernels, biases, activation, upstream), got in zip(cases, results):
+        expect_shape(label, got, (len(kernels),), "Return one norm per layer.")
         expect_close(label, got, reference_weight_gradient_norms(x, kernels, biases, activation, upstream),
                      f"the {activation} gradient norms (input layer first; multiply by phi'(a) at every "
                      "layer, including the last; dE/dW_l = h_(l-1)^T delta_l)", rtol=1e-5, atol=1e-8)
-    passed(label, "backpropagated gradient norms match the reference for sigmoid and ReLU")
+    return "backpropagated gradient norms match the reference for sigmoid and ReLU"
+
+
+check_weight_gradient_norms = Check("ex-5-backprop", IMPLEMENT, inputs=_gradient_inputs, judge=_judge_gradients)
 
 
 def _random_stack(rng, sizes):
@@ -110,81 +100,79 @@ def reference_stack_reconstruct(x, encoders, decoders):
     return keras.ops.convert_to_numpy(stacked.stack_autoencoder(stack)(np.asarray(x, "float32")))
 
 
-def check_stack_reconstruct(stack_reconstruct):
-    """Checks `stack_reconstruct(x, encoders, decoders)` against the package's stacked autoencoder."""
-    label = "ex-5-stack"
-    rng = fresh_rng()
+def _stack_inputs(rng):
     sizes = [12, 7, 5, 3]
     encoders, decoders = _random_stack(rng, sizes)
-    x = rng.random((10, sizes[0]))
-    got = call(label, stack_reconstruct, x, encoders, decoders)
-    expect_close(label, got, reference_stack_reconstruct(x, encoders, decoders),
-                 "the reconstructions (encoders in order, then decoders in reverse order; ReLU on every "
-                 "hidden layer and on the code, sigmoid on the output)", rtol=1e-3, atol=1e-4)
-    passed(label, "the stacked autoencoder's reconstructions match the reference")
+    return [(rng.random((10, sizes[0])), encoders, decoders)]
 
 
-def check_frozen_classifier(frozen_classifier):
-    """Checks `frozen_classifier(encoder, n_classes)`: softmax on a frozen pretrained encoder."""
+def _judge_stack(cases, results):
+    for (x, encoders, decoders), got in zip(cases, results):
+        expect_close("ex-5-stack", got, reference_stack_reconstruct(x, encoders, decoders),
+                     "the reconstructions (encoders in order, then decoders in reverse order; ReLU on every "
+                     "hidden layer and on the code, sigmoid on the output)", rtol=1e-3, atol=1e-4)
+    return "the stacked autoencoder's reconstructions match the reference"
+
+
+check_stack_reconstruct = Check("ex-5-stack", IMPLEMENT, inputs=_stack_inputs, judge=_judge_stack)
+
+
+def _classifier_inputs(rng):
+    n_inputs, hidden, code_dim, n_classes = 10, 6, 4, 3
+    weights = [rng.normal(0, 0.7, shape).astype("float32")
+               for shape in ((n_inputs, hidden), (hidden,), (hidden, code_dim), (code_dim,))]
+    return [(weights, rng.random((32, n_inputs)).astype("float32"), rng.integers(n_classes, size=32), n_classes)]
+
+
+def _judge_classifier(cases, results):
     label = "ex-5-freeze"
-    rng = fresh_rng()
-    n_inputs, code_dim, n_classes = 10, 4, 3
-    inputs = keras.Input((n_inputs,))
-    hidden = keras.layers.Dense(6, activation="relu")(inputs)
-    encoder = keras.Model(inputs, keras.layers.Dense(code_dim, activation="sigmoid")(hidden))
-    encoder.set_weights([rng.normal(0, 0.7, w.shape).astype("float32") for w in encoder.get_weights()])
-    x = rng.random((32, n_inputs)).astype("float32")
-    y = rng.integers(n_classes, size=32)
-    codes = keras.ops.convert_to_numpy(encoder(x))
-
-    model = _call_raw(label, frozen_classifier, encoder, n_classes)
-    if not isinstance(model, keras.Model):
-        fail(label, f"return a keras.Model, got {type(model).__name__}.")
-    probabilities = call(label, model, x)
-    if probabilities.shape != (32, n_classes):
-        fail(label, f"the classifier should output shape (n, {n_classes}); got {probabilities.shape}.")
+    (weights, x, _, n_classes), behaviour = cases[0], results[0]
+    w0, b0, w1, b1 = (np.asarray(w, "float64") for w in weights)
+    codes = 1.0 / (1.0 + np.exp(-(np.maximum(x @ w0 + b0, 0.0) @ w1 + b1)))
+    probabilities = behaviour["probabilities"]
+    expect_shape(label, probabilities, (len(x), n_classes), "The classifier outputs one probability per class.")
     if not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4) or probabilities.min() < 0:
         fail(label, "the outputs are not class probabilities: end with a softmax layer.")
-    trainable = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
-    if sorted(w.shape for w in trainable) != sorted([(code_dim, n_classes), (n_classes,)]):
+    trainable = behaviour["trainable"]
+    if sorted(np.shape(w) for w in trainable) != sorted([(codes.shape[1], n_classes), (n_classes,)]):
         fail(label, "only the softmax layer's kernel and bias should be trainable; found trainable weights "
-                    f"of shapes {[w.shape for w in trainable]}. Set the encoder's `trainable` to False.")
-    kernel, bias = sorted(trainable, key=lambda w: w.ndim, reverse=True)
+                    f"of shapes {[np.shape(w) for w in trainable]}. Set the encoder's `trainable` to False.")
+    kernel, bias = sorted(trainable, key=np.ndim, reverse=True)
     logits = codes @ kernel + bias
     expected = np.exp(logits - logits.max(axis=1, keepdims=True))
     expect_close(label, probabilities, expected / expected.sum(axis=1, keepdims=True),
                  "the probabilities (softmax of a dense layer applied to the pretrained encoder's codes; "
                  "keep the encoder's weights)", rtol=1e-3, atol=1e-5)
-    frozen_before = [keras.ops.convert_to_numpy(w).copy() for w in model.non_trainable_weights]
-    model.compile(keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
-    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
-    frozen_after = [keras.ops.convert_to_numpy(w) for w in model.non_trainable_weights]
-    if any(not np.array_equal(a, b) for a, b in zip(frozen_before, frozen_after)):
+    if behaviour["frozen_changed"]:
         fail(label, "the encoder's weights changed during training: freeze it.")
-    if np.allclose(keras.ops.convert_to_numpy(model.trainable_weights[0]), trainable[0]):
+    if all(np.allclose(a, b) for a, b in zip(behaviour["trainable_after"], trainable)):
         fail(label, "the softmax layer did not learn: it must stay trainable.")
-    passed(label, "only the softmax layer trains; the pretrained encoder stays frozen")
+    return "only the softmax layer trains; the pretrained encoder stays frozen"
 
 
-def check_code_shapes(code_shapes):
-    """Checks `code_shapes(input_shape, filters)` against the package's convolutional autoencoder."""
-    label = "ex-5-conv-shape"
-    rng = fresh_rng()
+check_frozen_classifier = Check("ex-5-freeze", IMPLEMENT, inputs=_classifier_inputs, judge=_judge_classifier,
+                                probe="frozen_classifier")
+
+
+def _shape_inputs(rng):
     cases = [((28, 28, 1), (16, 8))]
     for _ in range(2):
         n_blocks = int(rng.integers(2, 4))
         sides = rng.integers(1, 5, size=2) * 2 ** n_blocks
         cases.append(((int(sides[0]), int(sides[1]), int(rng.integers(1, 4))),
                       tuple(int(f) for f in rng.choice([4, 6, 8, 12, 16, 24, 32], size=n_blocks))))
-    for input_shape, filters in cases:
-        got = _call_raw(label, code_shapes, input_shape, filters)
-        try:
-            got = [tuple(int(v) for v in shape) for shape in got]
-        except Exception:
-            fail(label, f"return a list of (height, width, channels) tuples; got {got!r}.")
-        expected = conv.encoder_shapes(input_shape, filters)
-        if got != expected:
-            fail(label, f"for input_shape={input_shape}, filters={filters} the shapes after each block are "
-                        f"{expected}, got {got} (a block keeps the size in its 'same' convolution, then "
-                        "halves height and width by pooling; its channels are its filters).")
-    passed(label, "feature-map shapes after each encoder block match the convolutional autoencoder")
+    return cases
+
+
+def _judge_shapes(cases, results):
+    for (input_shape, filters), got in zip(cases, results):
+        expected = conv.encoder_shapes(tuple(input_shape), tuple(filters))
+        if [tuple(int(v) for v in row) for row in got] != expected:
+            fail("ex-5-conv-shape", f"for input_shape={tuple(input_shape)}, filters={tuple(filters)} the shapes "
+                                    f"after each block are {expected}, got {got.tolist()} (a block keeps the size "
+                                    "in its 'same' convolution, then halves height and width by pooling; its "
+                                    "channels are its filters).")
+    return "feature-map shapes after each encoder block match the convolutional autoencoder"
+
+
+check_code_shapes = Check("ex-5-conv-shape", IMPLEMENT, inputs=_shape_inputs, judge=_judge_shapes, probe="shapes")

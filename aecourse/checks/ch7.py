@@ -4,41 +4,44 @@ import numpy as np
 from keras import ops
 
 from aecourse import vae
-from aecourse.checks import call, expect_close, fail, fresh_rng, passed
+from aecourse.checks import IMPLEMENT, Check, expect_close, expect_shape, fail
 
 
 def _gaussian(rng, n=9, latent_dim=5):
     return rng.normal(size=(n, latent_dim)), rng.normal(0, 1.0, size=(n, latent_dim))
 
 
-def check_gaussian_kl(gaussian_kl):
-    """Checks `gaussian_kl(z_mean, z_log_var)`: KL(q || N(0, I)) summed per example."""
+def _kl_inputs(rng):
+    return [_gaussian(rng), (np.zeros((2, 3)), np.zeros((2, 3)))]
+
+
+def _judge_kl(cases, results):
     label = "ex-7-kl"
-    rng = fresh_rng()
-    z_mean, z_log_var = _gaussian(rng)
-    got = call(label, gaussian_kl, z_mean, z_log_var)
-    if got.shape != (len(z_mean),):
-        fail(label, f"return one KL per example, shape ({len(z_mean)},); got shape {got.shape}. "
-                    "Sum over the latent axis only.")
-    expect_close(label, got, ops.convert_to_numpy(vae.gaussian_kl(z_mean, z_log_var)),
-                 "the KL values (0.5 * sum of mean^2 + variance - 1 - log-variance; "
-                 "the variance is exp(z_log_var))")
-    expect_close(label, call(label, gaussian_kl, np.zeros((2, 3)), np.zeros((2, 3))), np.zeros(2),
-                 "the KL of N(0, I) from itself")
-    passed(label, "closed-form Gaussian KL matches the reference")
+    for (z_mean, z_log_var), got in zip(cases, results):
+        expect_shape(label, got, (len(z_mean),), "Return one KL per example: sum over the latent axis only.")
+        expect_close(label, got, ops.convert_to_numpy(vae.gaussian_kl(z_mean, z_log_var)),
+                     "the KL values (0.5 * sum of mean^2 + variance - 1 - log-variance; "
+                     "the variance is exp(z_log_var); 0 for N(0, I) itself)")
+    return "closed-form Gaussian KL matches the reference"
 
 
-def check_reparameterize(reparameterize):
-    """Checks `reparameterize(z_mean, z_log_var, eps)`: `z_mean + exp(z_log_var / 2) * eps`."""
-    label = "ex-7-reparam"
-    rng = fresh_rng()
+check_gaussian_kl = Check("ex-7-kl", IMPLEMENT, inputs=_kl_inputs, judge=_judge_kl)
+
+
+def _reparam_inputs(rng):
     z_mean, z_log_var = _gaussian(rng)
-    eps = rng.normal(size=z_mean.shape)
-    got = call(label, reparameterize, z_mean, z_log_var, eps)
-    expect_close(label, got, z_mean + np.exp(0.5 * z_log_var) * eps,
-                 "the samples z (use the given eps; scale it by the standard deviation "
-                 "exp(z_log_var / 2), not the variance)")
-    passed(label, "reparameterized samples match the reference")
+    return [(z_mean, z_log_var, rng.normal(size=z_mean.shape))]
+
+
+def _judge_reparam(cases, results):
+    for (z_mean, z_log_var, eps), got in zip(cases, results):
+        expect_close("ex-7-reparam", got, z_mean + np.exp(0.5 * z_log_var) * eps,
+                     "the samples z (use the given eps; scale it by the standard deviation "
+                     "exp(z_log_var / 2), not the variance)")
+    return "reparameterized samples match the reference"
+
+
+check_reparameterize = Check("ex-7-reparam", IMPLEMENT, inputs=_reparam_inputs, judge=_judge_reparam)
 
 
 def _bernoulli_case(rng, n=8, input_dim=30, latent_dim=4):
@@ -53,35 +56,39 @@ def reference_elbo(x, logits, z_mean, z_log_var):
                                 - vae.gaussian_kl(z_mean, z_log_var))
 
 
-def check_elbo(elbo):
-    """Checks `elbo(x, logits, z_mean, z_log_var)` for a Bernoulli decoder."""
+def _judge_elbo(cases, results):
     label = "ex-7-elbo"
-    case = _bernoulli_case(fresh_rng())
-    got = call(label, elbo, *case)
-    if got.shape != (len(case[0]),):
-        fail(label, f"return one ELBO per example, shape ({len(case[0])},); got shape {got.shape}.")
-    expect_close(label, got, reference_elbo(*case),
-                 "the ELBO values (sum the Bernoulli log-likelihood over pixels, using "
-                 "sigmoid(logits) as probabilities, then subtract the KL)", rtol=1e-4, atol=1e-4)
-    passed(label, "ELBO = log-likelihood - KL matches the reference")
+    for case, got in zip(cases, results):
+        expect_shape(label, got, (len(case[0]),), "Return one ELBO per example.")
+        expect_close(label, got, reference_elbo(*case),
+                     "the ELBO values (sum the Bernoulli log-likelihood over pixels, using "
+                     "sigmoid(logits) as probabilities, then subtract the KL)", rtol=1e-4, atol=1e-4)
+    return "ELBO = log-likelihood - KL matches the reference"
 
 
-def check_importance_bound(importance_bound):
-    """Checks `importance_bound(log_weights)`: `logsumexp` over K minus `log K`."""
+check_elbo = Check("ex-7-elbo", IMPLEMENT, inputs=lambda rng: [_bernoulli_case(rng)], judge=_judge_elbo)
+
+
+def _iwae_inputs(rng):
+    # realistic log-weights of 784-pixel images are far below -745
+    return [(offset + rng.normal(0, 3, size=(50, 6)),) for offset in (0.0, -1000.0)]
+
+
+def _judge_iwae(cases, results):
     label = "ex-7-iwae"
-    rng = fresh_rng()
-    for offset in (0.0, -1000.0):  # realistic log-weights of 784-pixel images are far below -745
-        log_weights = offset + rng.normal(0, 3, size=(50, 6))
-        expected = (np.log(np.mean(np.exp(log_weights - log_weights.max(axis=0)), axis=0))
-                    + log_weights.max(axis=0))
-        got = call(label, importance_bound, log_weights)
-        if got.shape != (6,):
-            fail(label, f"return one bound per example, shape (6,); got shape {got.shape}. "
-                        "The K samples are along axis 0.")
+    for (log_weights,), got in zip(cases, results):
+        top = log_weights.max(axis=0)
+        expected = np.log(np.mean(np.exp(log_weights - top), axis=0)) + top
+        expect_shape(label, got, (log_weights.shape[1],), "Return one bound per example; the K samples are "
+                                                          "along axis 0.")
         expect_close(label, got, expected,
-                     f"the bounds for log-weights around {offset:g} (log of the MEAN of the weights, "
-                     "computed stably: subtract the largest log-weight before exponentiating)")
-    passed(label, "importance-sampled bound matches the reference")
+                     f"the bounds for log-weights around {np.round(np.mean(log_weights), -3):g} (log of the "
+                     "MEAN of the weights, computed stably: subtract the largest log-weight before "
+                     "exponentiating)")
+    return "importance-sampled bound matches the reference"
+
+
+check_importance_bound = Check("ex-7-iwae", IMPLEMENT, inputs=_iwae_inputs, judge=_judge_iwae)
 
 
 def reference_active_units(z_mean, threshold=0.01):
@@ -89,20 +96,23 @@ def reference_active_units(z_mean, threshold=0.01):
     return int(np.sum(np.var(np.asarray(z_mean), axis=0) > threshold))
 
 
-def check_active_units(active_units):
-    """Checks `active_units(z_mean, threshold)` (Burda et al. 2016's activity statistic)."""
-    label = "ex-7-active"
-    rng = fresh_rng()
+def _active_inputs(rng):
     n_active = int(rng.integers(2, 6))
     stds = np.concatenate([[0.4], rng.uniform(0.9, 2.0, n_active - 1), rng.uniform(0.0, 0.05, 8 - n_active)])
     means = np.concatenate([np.zeros(n_active), rng.uniform(2.0, 5.0, 8 - n_active)])  # collapsed units may sit off 0
     order = rng.permutation(8)
     z_mean = means[order] + stds[order] * rng.normal(size=(2000, 8))
-    for threshold in (0.01, 0.5):
-        got = call(label, active_units, z_mean, threshold)
+    return [(z_mean, threshold) for threshold in (0.01, 0.5)]
+
+
+def _judge_active(cases, results):
+    for (z_mean, threshold), got in zip(cases, results):
         expected = reference_active_units(z_mean, threshold)
         if got.shape != () or got != expected:
-            fail(label, f"with threshold={threshold} expected {expected} active units, got {got}. "
-                        "A unit is active when the variance ACROSS EXAMPLES (axis 0) of its mean code "
-                        "exceeds the threshold.")
-    passed(label, "active-unit count matches the reference")
+            fail("ex-7-active", f"with threshold={threshold} expected {expected} active units, got {got}. "
+                                "A unit is active when the variance ACROSS EXAMPLES (axis 0) of its mean code "
+                                "exceeds the threshold.")
+    return "active-unit count matches the reference"
+
+
+check_active_units = Check("ex-7-active", IMPLEMENT, inputs=_active_inputs, judge=_judge_active)

@@ -16,7 +16,7 @@ import platform
 import re
 import time
 
-PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+PACKAGE_DIR = pathlib.Path(__file__).resolve().parent.parent
 IMPORT_PATTERN = re.compile(r"\baecourse(?:\.\w+)*")
 # Lines TensorFlow writes to stderr before its logger starts; not silenceable.
 LOG_SPAM = re.compile(

@@ -4,9 +4,13 @@ An exercise is five consecutive cells (see `book/instructors.md`): the
 `{exercise}` statement (label `ex-<chapter>-<slug>`), `{solution-start}`, the
 code cell tagged `solution` (answer between `### BEGIN SOLUTION` and
 `### END SOLUTION`), `{solution-end}`, and the check cell tagged `check`.
+The solution cell's metadata declares the exercise's kind,
+`{"aecourse": {"exercise": "ex-1-error", "kind": "implement"}}`, and the check
+cell is one call `checks.check_<name>(<answer>)`.
 The student edition and the grader find exercises through this module.
 """
 
+import ast
 import dataclasses
 import re
 
@@ -25,12 +29,14 @@ class Exercise:
         statement: index of the `{exercise}` Markdown cell.
         solution: index of the code cell tagged `solution`.
         check: index of the code cell tagged `check`.
+        kind: the kind in the solution cell's metadata (`None` if not declared).
     """
 
     label: str
     statement: int
     solution: int
     check: int
+    kind: str = None
 
 
 def tags(cell):
@@ -71,8 +77,26 @@ def find_exercises(notebook):
                 f"Exercise {label} must be five cells: statement, solution-start, a code cell tagged "
                 f"'solution', solution-end, a code cell tagged 'check'. Received cell kinds {kinds} "
                 f"with tags {[sorted(tags(c)) for c in five]}.")
-        found.append(Exercise(label, i, i + 2, i + 4))
+        kind = five[2].get("metadata", {}).get("aecourse", {}).get("kind")
+        found.append(Exercise(label, i, i + 2, i + 4, kind))
     return found
+
+
+def check_call(source):
+    """`(check function name, answer name)` of a check cell `checks.check_x(answer)`.
+
+    Raises:
+        ValueError: if the cell is not exactly one such call.
+    """
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        body = []
+    call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Expr) else None
+    if (not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute) or len(call.args) != 1
+            or call.keywords or not isinstance(call.args[0], ast.Name)):
+        raise ValueError(f"A check cell is one call `checks.check_<name>(<answer>)`. Received: {source[:200]!r}")
+    return call.func.attr, call.args[0].id
 
 
 def solution_label(notebook, index):
@@ -108,7 +132,9 @@ def blank_solution(source, label):
     """Replaces the code between the solution markers with `raise NotImplementedError`.
 
     Code outside the markers (e.g. the `def` line) is kept, and the `raise`
-    takes the indentation of the `### BEGIN SOLUTION` line.
+    takes the indentation of the `### BEGIN SOLUTION` line. A block at top
+    level that assigns names (a `derive` or `explain` answer) becomes
+    `name = ...` for each name instead, so that the cell still runs.
 
     Args:
         source: a solution cell's source.
@@ -123,4 +149,18 @@ def blank_solution(source, label):
     if not _SOLUTION.search(source):
         raise ValueError(f"Solution cell of {label} needs a '{BEGIN}' ... '{END}' block. "
                          f"Received: source={source[:200]!r}")
-    return _SOLUTION.sub(lambda m: f'{m.group(1)}raise NotImplementedError("{label}")', source)
+    return _SOLUTION.sub(lambda m: _blank(m, label), source)
+
+
+def _blank(match, label):
+    indent = match.group(1)
+    if not indent:
+        try:
+            body = ast.parse(match.group(0)).body
+        except SyntaxError:
+            body = []
+        names = [t.id for node in body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                 for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
+        if names:
+            return "\n".join(f"{name} = ...  # {label}: your answer" for name in dict.fromkeys(names))
+    return f'{indent}raise NotImplementedError("{label}")'
