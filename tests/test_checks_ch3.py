@@ -72,6 +72,11 @@ def test_salt_and_pepper(capsys):
                                np.where(rng.random(x.shape) < r / 2, 1.0, x)),      # drawn twice: wrong rate
     lambda x, r, rng: _salt_and_pepper(x, r, np.random.default_rng(1)),             # ignores rng
     lambda x, r, rng: np.clip(x + r * rng.normal(size=x.shape), 0, 1),              # Gaussian noise
+    lambda x, r, rng: np.where(rng.random(x.shape) < r, np.round(x), x),            # salt or pepper by value
+    lambda x, r, rng: np.where(rng.random(x.shape) < r,                             # alternating salt and
+                               (np.indices(x.shape).sum(axis=0) % 2).astype(float), x),  # pepper, no coin
+    lambda x, r, rng: np.where(rng.random(x.shape) < r * 2 * (x < 0.5),             # only dark entries hit
+                               (rng.random(x.shape) < 0.5).astype(float), x),
 ])
 def test_salt_and_pepper_rejects(wrong):
     _rejects(ch3.check_salt_and_pepper, wrong, "ex-3-salt-pepper")
@@ -118,3 +123,42 @@ def test_unanswered_fails_clearly():
     for check in (ch3.check_masking_noise, ch3.check_salt_and_pepper, ch3.check_emphasized_loss, ch3.check_psnr):
         with pytest.raises(ExerciseFailure, match="not answered yet"):
             check(unanswered)
+
+
+def _train_ring_dae(ring, noisy_inputs=True):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(64, activation="relu"), keras.layers.Dense(2)])
+    model.compile(keras.optimizers.Adam(3e-3), "mse")
+    rng = np.random.default_rng(0)
+    clean = np.tile(ring, (10, 1))
+    inputs = clean + rng.normal(0, 0.3, clean.shape) if noisy_inputs else clean
+    model.fit(inputs.astype("float32"), clean.astype("float32"), epochs=3, batch_size=100, verbose=0)
+    return model
+
+
+def test_ring_dae_passes_a_trained_dae(capsys):
+    ch3.check_ring_dae(_train_ring_dae)
+    assert capsys.readouterr().out.startswith("\u2714 ex-3-ring-dae: the DAE's field matches Tweedie")
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda ring: _train_ring_dae(ring, noisy_inputs=False), "not below"),   # a plain AE: learns the identity
+    (lambda ring: [np.eye(2, 4), np.zeros(4), np.eye(4), np.zeros(4), np.eye(4, 2), np.zeros(2)], "not below"),
+    (lambda ring: [np.zeros((2, 3)), np.zeros(3), np.zeros((3, 2)), np.zeros(2)], "six weight arrays"),
+])
+def test_ring_dae_rejects(wrong, words):
+    with pytest.raises(ExerciseFailure, match=words):
+        ch3.check_ring_dae(wrong)
+
+
+def test_tweedie_is_checked_by_value(capsys):
+    ch3.check_tweedie(3.0 + 1.5 ** 2 * (1.0 - 3.0) / (4.0 + 1.5 ** 2))
+    assert capsys.readouterr().out == "\u2714 ex-3-tweedie: E[x | x~] for Gaussian data is right\n"
+    with pytest.raises(ExerciseFailure, match="score of the data density"):
+        ch3.check_tweedie(3.0 + 1.5 ** 2 * (1.0 - 3.0) / 4.0)
+    for wrong in (3.0, 1.0, 2.0, [2.28, 2.28]):
+        with pytest.raises(ExerciseFailure, match="^ex-3-tweedie:"):
+            ch3.check_tweedie(wrong)

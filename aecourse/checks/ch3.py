@@ -12,8 +12,8 @@ twice with one seed and once with another).
 import keras
 import numpy as np
 
-from aecourse import denoising
-from aecourse.checks import IMPLEMENT, Check, Rng, expect_close, expect_shape, fail
+from aecourse import denoising, score
+from aecourse.checks import DERIVE, IMPLEMENT, TRAIN, Check, Rng, expect_close, expect_shape, fail
 
 NOISE_SHAPE = (400, 500)
 TOTAL_TOLERANCE = 0.01  # on a fraction over 200,000 entries (standard deviation <= 0.0012)
@@ -80,6 +80,25 @@ check_masking_noise = Check("ex-3-masking", IMPLEMENT, inputs=_masking_inputs, j
                             keep_inputs=True)
 
 
+def _expect_fair_independent_coin(label, got, x, corrupted, rate):
+    """Fails unless which entries are hit, and salt (1) or pepper (0), do not depend on the value or the neighbours."""
+    salt = got == 1
+    for part, name in ((x < 0.5, "below 0.5"), (x >= 0.5, "0.5 or above")):
+        hit = np.mean(corrupted[part])
+        if abs(hit - rate) > 0.02:
+            fail(label, f"with rate={rate:g}, {hit:.3f} of the entries whose clean value is {name} were "
+                        "corrupted: which entries are corrupted must not depend on their value.")
+        fraction = np.mean(salt[corrupted & part])
+        if abs(fraction - 0.5) > 0.03:
+            fail(label, f"among corrupted entries whose clean value is {name}, {fraction:.2f} became 1 "
+                        "instead of about half: choose 0 or 1 with a fair coin, whatever the value was.")
+    both = corrupted[:, 1:] & corrupted[:, :-1]
+    same = np.mean(salt[:, 1:][both] == salt[:, :-1][both])
+    if abs(same - 0.5) > 4 / np.sqrt(both.sum()):  # eight standard deviations
+        fail(label, f"neighbouring corrupted entries got the same value {same:.0%} of the time instead of "
+                    "about half: draw an independent coin for every corrupted entry.")
+
+
 def _salt_inputs(rng):
     return _noise_cases(rng, 0.05, 0.95, (0.1, 0.4, 0.0))  # never 0 or 1: corrupted entries are recognisable
 
@@ -96,6 +115,7 @@ def _judge_salt(cases, results):
         if abs(salt - 0.5) > 0.02:
             fail(label, f"{salt:.2f} of the corrupted entries are 1 (salt) instead of about half: "
                         "choose 0 or 1 with a fair coin for each corrupted entry.")
+        _expect_fair_independent_coin(label, got, x, corrupted, rate)
     if not np.allclose(results[2], cases[2][0]):
         fail(label, "with rate=0 nothing should change.")
     _expect_uses_generator(label, results)
@@ -147,3 +167,72 @@ def _judge_psnr(cases, results):
 
 
 check_psnr = Check("ex-3-psnr", IMPLEMENT, inputs=_psnr_inputs, judge=_judge_psnr)
+
+# ----------------------------------------------------------------------------- train: a DAE on the ring
+
+RING_POINTS, RING_SIGMA, RING_THICKNESS, RING_BOUND = 2000, 0.3, 0.03, 0.35
+
+
+def _ring(rng, n):
+    angle = rng.uniform(0, 2 * np.pi, n)
+    return np.stack([np.cos(angle), np.sin(angle)], axis=1) + rng.normal(0, RING_THICKNESS, (n, 2))
+
+
+def _ring_inputs(rng):
+    return [(_ring(rng, RING_POINTS).astype("float32"),)]
+
+
+def reference_ring_denoise(x, weights):
+    """`relu(relu(x W1 + b1) W2 + b2) W3 + b3`: the output of a Dense(relu)-Dense(relu)-Dense(linear) network."""
+    w1, b1, w2, b2, w3, b3 = (np.asarray(w, "float64") for w in weights)
+    return np.maximum(np.maximum(x @ w1 + b1, 0.0) @ w2 + b2, 0.0) @ w3 + b3
+
+
+def _judge_ring_dae(cases, results):
+    label = "ex-3-ring-dae"
+    weights = results[0]
+    shapes = [np.shape(w) for w in weights]
+    if len(shapes) != 6 or shapes[0][:1] != (2,) or shapes[-1] != (2,) or shapes[-2][1:] != (2,):
+        fail(label, "expected a model Dense(units, relu) -> Dense(units, relu) -> Dense(2) on 2-D points, "
+                    f"i.e. six weight arrays from (2, units) to (2,); got shapes {shapes}.")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        fail(label, "the trained weights contain NaN or infinite values (a learning rate too large?).")
+    rng = np.random.default_rng()  # fresh points the learner's code never sees
+    noisy = _ring(rng, 4000) + rng.normal(0, RING_SIGMA, (4000, 2))
+    tweedie = RING_SIGMA ** 2 * score.ring_score(noisy, RING_SIGMA, thickness=RING_THICKNESS)
+    field = reference_ring_denoise(noisy, weights) - noisy
+    error = np.linalg.norm(field - tweedie, axis=1).mean() / np.linalg.norm(tweedie, axis=1).mean()
+    if not error < RING_BOUND:
+        fail(label, f"on fresh corrupted points the field r(x~) - x~ is {error:.2f} away from Tweedie's "
+                    f"σ² ∇log p_σ (relative), not below {RING_BOUND:g}. Train on clean targets from inputs "
+                    f"with fresh Gaussian noise of σ = {RING_SIGMA:g} (not on clean inputs), with squared error, "
+                    "for longer.")
+    return f"the DAE's field matches Tweedie's σ² ∇log p_σ within {RING_BOUND:g} (relative)"
+
+
+check_ring_dae = Check("ex-3-ring-dae", TRAIN, inputs=_ring_inputs, judge=_judge_ring_dae)
+
+# ----------------------------------------------------------------------------- derive: Tweedie for Gaussian data
+
+TWEEDIE_MEAN, TWEEDIE_VARIANCE, TWEEDIE_SIGMA, TWEEDIE_NOISY = 1.0, 4.0, 1.5, 3.0
+
+
+def _judge_tweedie(cases, results):
+    label = "ex-3-tweedie"
+    got = results[0]
+    if got.size != 1:
+        fail(label, f"give one number; got an array of shape {got.shape}.")
+    smoothed = TWEEDIE_VARIANCE + TWEEDIE_SIGMA ** 2
+    expected = TWEEDIE_NOISY + TWEEDIE_SIGMA ** 2 * (TWEEDIE_MEAN - TWEEDIE_NOISY) / smoothed
+    value = float(got.reshape(()))
+    if abs(value - expected) < 1e-6:
+        return "E[x | x~] for Gaussian data is right"
+    data_score = TWEEDIE_NOISY + TWEEDIE_SIGMA ** 2 * (TWEEDIE_MEAN - TWEEDIE_NOISY) / TWEEDIE_VARIANCE
+    if abs(value - data_score) < 1e-6:
+        fail(label, f"{value:g} uses the score of the data density p; Tweedie's formula needs the score of "
+                    "the noise-smoothed density p_σ, the density of x~ (what is its variance?).")
+    fail(label, f"{value:g} is not E[x | x~]. Write p_σ (the density of x~ = x + σ ε), its score at x~, "
+                "and apply Tweedie's formula.")
+
+
+check_tweedie = Check("ex-3-tweedie", DERIVE, judge=_judge_tweedie)
