@@ -143,3 +143,100 @@ def test_hand_derived_gradient_matches_autodiff_of_the_package_penalty():
     auto = _autodiff(_keras_loss, x.astype("float32"), {k: v.astype("float32") for k, v in params.items()})
     for name in params:
         np.testing.assert_allclose(auto[name], grads[name], rtol=1e-3, atol=1e-5, err_msg=name)
+
+
+# --- ex-2-wta (a Keras layer used in a model), ex-2-topk-train, ex-2-l1-gradient, ex-2-lifetime
+
+def _wta_numpy(h, rate, training, axis=0, rounding=np.ceil):
+    h = np.asarray(h, "float64")
+    if not training:
+        return h
+    keep = max(1, int(rounding(rate * h.shape[axis])))
+    kth = np.take(-np.sort(-h, axis=axis), [keep - 1], axis=axis)
+    return np.where(h >= kth, h, 0.0)
+
+
+def test_lifetime_wta_accepts_a_keras_layer_in_a_model(capsys):
+    class LifetimeWTA(keras.layers.Layer):
+        def __init__(self, rate, **kwargs):
+            super().__init__(**kwargs)
+            self.rate = rate
+
+        def call(self, inputs, training=None):
+            if not training:
+                return inputs
+            keep = max(1, int(np.ceil(self.rate * inputs.shape[0])))
+            kth = keras.ops.top_k(keras.ops.transpose(inputs), keep)[0][:, -1]
+            return keras.ops.where(inputs >= kth, inputs, keras.ops.zeros_like(inputs))
+
+    def lifetime_wta(h, rate, training):
+        inputs = keras.Input((h.shape[1],))
+        return keras.Model(inputs, LifetimeWTA(rate)(inputs))(np.asarray(h, "float32"), training=bool(training))
+
+    ch2.check_lifetime_wta(lifetime_wta)
+    assert capsys.readouterr().out.startswith("\u2714 ex-2-wta: ")
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda h, rate, training: _wta_numpy(h, rate, training, axis=1),             # per input: population, not lifetime
+    lambda h, rate, training: _wta_numpy(h, rate, True),                         # sparsifies at inference too
+    lambda h, rate, training: _wta_numpy(h, rate, training, rounding=np.floor),  # floor instead of ceil
+    lambda h, rate, training: np.asarray(h),                                     # never sparsifies
+])
+def test_lifetime_wta_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-2-wta"):
+        ch2.check_lifetime_wta(wrong)
+
+
+def test_k_sparse_judge_passes_a_trained_model_and_rejects_weak_or_wrong_ones():
+    check = ch2.check_k_sparse_autoencoder
+    cases = check.cases(np.random.default_rng(0))
+    x_train = cases[0][0]
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((784,))
+    from aecourse.sparse import TopK
+    hidden = TopK(20)(keras.layers.Dense(256, activation="relu")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(784, activation="sigmoid")(hidden))
+    untrained = [w.copy() for w in model.get_weights()]
+    model.compile(keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
+    model.fit(x_train, x_train, epochs=30, batch_size=64, verbose=0)
+    assert "reconstructs held-out" in check.judge(cases, [model.get_weights()])
+    with pytest.raises(ExerciseFailure, match="^ex-2-topk-train: with 20 active units"):
+        check.judge(cases, [untrained])
+    with pytest.raises(ExerciseFailure, match="^ex-2-topk-train: expected Dense"):
+        check.judge(cases, [model.get_weights()[:2]])
+    with pytest.raises(ExerciseFailure, match="NaN"):
+        check.judge(cases, [[w * np.nan for w in model.get_weights()]])
+
+
+def test_k_sparse_reference_keeps_the_k_largest_units():
+    rng = np.random.default_rng(1)
+    kernel, bias = rng.normal(0, 0.01, (784, 30)), 1.0 + rng.random(30)  # 30 positive, distinct codes
+    kernel_out = rng.normal(0, 0.1, (30, 784))
+    x = rng.random((5, 784))
+    h = x @ kernel + bias
+    kept = np.where(h >= np.sort(h, axis=1)[:, -20:-19], h, 0.0)
+    assert ((kept != 0).sum(axis=1) == 20).all()
+    expected = 1 / (1 + np.exp(-(kept @ kernel_out)))
+    np.testing.assert_allclose(ch2.reference_k_sparse_reconstruct(x, [kernel, bias, kernel_out, np.zeros(784)], k=20),
+                               expected, rtol=1e-12)
+
+
+def test_l1_sigmoid_gradient():
+    h = 1 / (1 + np.exp(2.0))
+    ch2.check_l1_sigmoid_gradient(0.2 * h * (1 - h))
+
+
+@pytest.mark.parametrize("wrong", [0.2, 0.2 / (1 + np.exp(2.0)), 0.0, (1 / (1 + np.exp(2.0))) * (1 - 1 / (1 + np.exp(2.0))),
+                                   np.array([0.021, 0.0])])
+def test_l1_sigmoid_gradient_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-2-l1-gradient"):
+        ch2.check_l1_sigmoid_gradient(wrong)
+
+
+def test_lifetime_answer_needs_a_real_answer():
+    ch2.check_lifetime_population_answer(" ".join(["word"] * 30))
+    with pytest.raises(ExerciseFailure, match="^ex-2-lifetime"):
+        ch2.check_lifetime_population_answer("it is not sparse")
+    with pytest.raises(ExerciseFailure, match="^ex-2-lifetime"):
+        ch2.check_lifetime_population_answer(...)
