@@ -48,17 +48,34 @@ def fit_linear_denoiser(noisy, clean, ridge=1e-3):
     >>> bool(np.allclose(W, np.eye(3)) and np.allclose(b, 0))
     True
     """
+    return fit_linear_denoisers(noisy, clean, [ridge])[ridge]
+
+
+def fit_linear_denoisers(noisy, clean, ridges):
+    """`fit_linear_denoiser` for several ridge weights, sharing one Gram matrix.
+
+    Args:
+        noisy: `(n, D)` corrupted training images.
+        clean: `(n, D)` their clean versions.
+        ridges: non-negative ridge weights per example.
+
+    Returns:
+        A dict mapping each ridge weight to its `(W, b)`.
+    """
     noisy, clean = np.asarray(noisy, "float64"), np.asarray(clean, "float64")
     if noisy.ndim != 2 or noisy.shape != clean.shape:
         raise ValueError(f"noisy and clean must have the same shape (n, D). "
                          f"Received: {noisy.shape} and {clean.shape}")
-    if ridge < 0:
-        raise ValueError(f"ridge must be non-negative. Received: ridge={ridge!r}")
+    if any(ridge < 0 for ridge in ridges):
+        raise ValueError(f"ridges must be non-negative. Received: ridges={ridges!r}")
     noisy_mean, clean_mean = noisy.mean(axis=0), clean.mean(axis=0)
     centred = noisy - noisy_mean
-    gram = centred.T @ centred + ridge * len(noisy) * np.eye(noisy.shape[1])
-    W = np.linalg.solve(gram, centred.T @ (clean - clean_mean))
-    return W, clean_mean - noisy_mean @ W
+    gram, cross = centred.T @ centred, centred.T @ (clean - clean_mean)
+    fits = {}
+    for ridge in ridges:
+        W = np.linalg.solve(gram + ridge * len(noisy) * np.eye(noisy.shape[1]), cross)
+        fits[ridge] = (W, clean_mean - noisy_mean @ W)
+    return fits
 
 
 def linear_denoise(x, W, b):

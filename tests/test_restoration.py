@@ -25,6 +25,19 @@ def test_linear_denoiser_recovers_a_known_linear_map():
     np.testing.assert_allclose(b, clean.mean(0) - noisy.mean(0) @ W, atol=1e-8)
 
 
+def test_linear_denoisers_share_one_fit_per_ridge():
+    rng = np.random.default_rng(5)
+    clean = rng.random((300, 5))
+    noisy = clean + rng.normal(0, 0.2, clean.shape)
+    fits = restoration.fit_linear_denoisers(noisy, clean, [0.0, 0.1])
+    for ridge in (0.0, 0.1):
+        for got, expected in zip(fits[ridge], restoration.fit_linear_denoiser(noisy, clean, ridge)):
+            np.testing.assert_allclose(got, expected)
+    assert np.linalg.norm(fits[0.1][0]) < np.linalg.norm(fits[0.0][0])
+    with pytest.raises(ValueError, match="non-negative"):
+        restoration.fit_linear_denoisers(noisy, clean, [-1.0])
+
+
 def test_pca_denoise_keeps_images_in_the_subspace(images):
     mean, components = linear.pca_basis(images, 10)
     projected = restoration.pca_denoise(images, mean, components, 10)

@@ -170,7 +170,7 @@ check_psnr = Check("ex-3-psnr", IMPLEMENT, inputs=_psnr_inputs, judge=_judge_psn
 
 # ----------------------------------------------------------------------------- train: a DAE on the ring
 
-RING_POINTS, RING_SIGMA, RING_THICKNESS, RING_BOUND = 2000, 0.3, 0.03, 0.35
+RING_POINTS, RING_SIGMA, RING_THICKNESS, RING_BOUND = 2000, 0.3, 0.03, 0.5
 
 
 def _ring(rng, n):
