@@ -55,6 +55,42 @@ def sigmoid_jacobian(h, kernel):
     return slope[:, :, None] * ops.transpose(kernel)[None, :, :]
 
 
+def sigmoid_jacobian_spectrum(h, kernel):
+    """Singular values and right singular vectors of a sigmoid layer's Jacobian, per example.
+
+    `J = diag(h (1 - h)) W^T` has `J^T J = W diag((h (1 - h))^2) W^T`, a `(D, D)`
+    matrix, so its eigendecomposition (in float64) gives the singular values
+    (square roots of the eigenvalues) and the right singular vectors without
+    forming or decomposing the `(K, D)` Jacobian: much cheaper than an SVD
+    when `K >= D`.
+
+    Args:
+        h: the layer's outputs, shape `(n, K)`.
+        kernel: its kernel `W`, shape `(D, K)`.
+
+    Returns:
+        A pair of NumPy arrays: singular values `(n, D)`, largest first, and
+        right singular vectors `(n, D, D)`, one per row, in the same order.
+
+    Example:
+
+    >>> s, vt = sigmoid_jacobian_spectrum(np.full((1, 3), 0.5), np.eye(2, 3))
+    >>> s
+    array([[0.25, 0.25]])
+    """
+    h, kernel = np.asarray(h, "float64"), np.asarray(kernel, "float64")
+    if h.ndim != 2 or kernel.ndim != 2 or h.shape[1] != kernel.shape[1]:
+        raise ValueError("Expected h of shape (n, K) and kernel of shape (D, K). "
+                         f"Received: h.shape={h.shape}, kernel.shape={kernel.shape}")
+    values, vectors = [], []
+    for slope in h * (1.0 - h):
+        scaled = kernel * slope
+        eigenvalues, eigenvectors = np.linalg.eigh(scaled @ scaled.T)
+        values.append(np.sqrt(np.maximum(eigenvalues[::-1], 0.0)))
+        vectors.append(eigenvectors[:, ::-1].T)
+    return np.array(values), np.array(vectors)
+
+
 def sigmoid_contraction(h, kernel):
     """The contractive penalty `||J_f(x)||_F^2` of a sigmoid layer, in closed form.
 

@@ -100,7 +100,7 @@ def tangent_sensitivity(jacobians, tangents):
         raise ValueError("Expected jacobians of shape (n, K, D) and tangents of shape (n, dim, D) with dim < D. "
                          f"Received: jacobians.shape={jacobians.shape}, tangents.shape={tangents.shape}")
     dim, input_dim = tangents.shape[1], tangents.shape[2]
-    along = np.sum(np.square(np.einsum("nkd,nmd->nkm", jacobians, tangents)), axis=(1, 2))
+    along = np.sum(np.square(np.matmul(jacobians, np.swapaxes(tangents, 1, 2))), axis=(1, 2))
     total = np.sum(np.square(jacobians), axis=(1, 2))
     across = np.maximum(total - along, 0.0)
     return np.sqrt(along / dim), np.sqrt(across / (input_dim - dim))
