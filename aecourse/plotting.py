@@ -148,7 +148,8 @@ def class_legend(fig, ax, n_cols=5):
                fontsize=9, frameon=False)
 
 
-def training_curves(histories, metric="loss", ax=None, title=None, log_scale=False):
+def training_curves(histories, metric="loss", ax=None, title=None, log_scale=False,
+                    held_out_name="test"):
     """Plots a training metric per epoch for one or more runs.
 
     Args:
@@ -158,6 +159,8 @@ def training_curves(histories, metric="loss", ax=None, title=None, log_scale=Fal
         ax: matplotlib axes to draw in (a new figure if `None`).
         title: axes title.
         log_scale: use a logarithmic y axis.
+        held_out_name: legend name of the `val_<metric>` curves (`"test"` or
+            `"validation"`, whichever data `validation_data` held).
 
     Returns:
         The matplotlib `Axes`.
@@ -174,7 +177,7 @@ def training_curves(histories, metric="loss", ax=None, title=None, log_scale=Fal
         color = f"C{i}"
         ax.plot(epochs, values[metric], color=color, label=f"{name} (train)")
         if f"val_{metric}" in values:
-            ax.plot(epochs, values[f"val_{metric}"], color=color, ls="--", label=f"{name} (test)")
+            ax.plot(epochs, values[f"val_{metric}"], color=color, ls="--", label=f"{name} ({held_out_name})")
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
     if log_scale:

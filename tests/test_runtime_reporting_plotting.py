@@ -63,6 +63,9 @@ def test_latent_scatter_and_curves():
         plotting.latent_scatter(np.zeros((5, 3)), np.zeros(5))
     ax = plotting.training_curves({"run": {"loss": [3, 2, 1], "val_loss": [3, 2.5, 2]}})
     assert len(ax.lines) == 2 and ax.lines[1].get_linestyle() == "--"
+    assert ax.lines[1].get_label() == "run (test)"
+    ax = plotting.training_curves({"run": {"loss": [3, 2], "val_loss": [3, 2.5]}}, held_out_name="validation")
+    assert ax.lines[1].get_label() == "run (validation)"
     with pytest.raises(ValueError, match="no metric"):
         plotting.training_curves({"run": {"loss": [1]}}, metric="accuracy")
     matplotlib.pyplot.close("all")
