@@ -3,8 +3,8 @@
 Two tests need an environment other than `.venv`: the Colab standalone test
 (`tests/test_colab.py`) and the floor check (`tests/test_floor.py`). Both use
 `floor_venv()`: what a Colab runtime ships that the chapters use (TensorFlow,
-Keras, JAX, matplotlib, scikit-learn, NumPy, SciPy, and ipykernel/nbclient to
-run a notebook) at the **oldest versions the package supports**
+Keras, JAX, matplotlib, scikit-image, PyWavelets, scikit-learn, NumPy, SciPy,
+and ipykernel/nbclient to run a notebook) at the **oldest versions the package supports**
 (`aecourse.compat.MINIMUM`, what Colab shipped in 2025), plus pytest, nbval and
 PyYAML to run the tests there. `aecourse` itself is not installed in it.
 
@@ -29,7 +29,8 @@ from conftest import ROOT, report
 from aecourse.compat import MINIMUM
 
 # Pinned as in requirements.txt: what the chapters import besides the backends, and what runs the tests.
-PINNED = ["matplotlib", "scikit-learn", "scipy", "ipykernel", "nbclient", "nbformat", "pytest", "nbval", "PyYAML"]
+PINNED = ["matplotlib", "scikit-image", "PyWavelets", "scikit-learn", "scipy", "ipykernel", "nbclient", "nbformat",
+          "pytest", "nbval", "PyYAML"]
 
 
 def _name(requirement):
