@@ -125,7 +125,7 @@ def test_unanswered_fails_clearly():
             check(unanswered)
 
 
-def _train_ring_dae(ring, noisy_inputs=True):
+def _train_ring_dae(ring, noisy_inputs=True, sigma=0.3):
     import keras
 
     keras.utils.set_random_seed(0)
@@ -134,7 +134,7 @@ def _train_ring_dae(ring, noisy_inputs=True):
     model.compile(keras.optimizers.Adam(3e-3), "mse")
     rng = np.random.default_rng(0)
     clean = np.tile(ring, (10, 1))
-    inputs = clean + rng.normal(0, 0.3, clean.shape) if noisy_inputs else clean
+    inputs = clean + rng.normal(0, sigma, clean.shape) if noisy_inputs else clean
     model.fit(inputs.astype("float32"), clean.astype("float32"), epochs=3, batch_size=100, verbose=0)
     return model
 
@@ -147,6 +147,7 @@ def test_ring_dae_passes_a_trained_dae(capsys):
 @pytest.mark.parametrize("wrong, words", [
     (lambda ring: _train_ring_dae(ring, noisy_inputs=False), "not below"),   # a plain AE: learns the identity
     (lambda ring: [np.eye(2, 4), np.zeros(4), np.eye(4), np.zeros(4), np.eye(4, 2), np.zeros(2)], "not below"),
+    (lambda ring: _train_ring_dae(ring, sigma=0.1), "not below"),             # trained at the wrong noise level
     (lambda ring: [np.zeros((2, 3)), np.zeros(3), np.zeros((3, 2)), np.zeros(2)], "six weight arrays"),
 ])
 def test_ring_dae_rejects(wrong, words):
