@@ -43,6 +43,9 @@ UNSAFE_WARNING = ("NOT SANDBOXED (--unsafe-no-sandbox): the learners' code ran w
                   "and could have changed these grades")
 _MAX_LOG = 1_000_000
 _MAX_DATA = 512 << 20  # bytes a kernel may send back
+# Forking while another thread runs NumPy can deadlock in OpenBLAS's fork handler: submissions
+# graded in parallel threads never start a kernel while another makes inputs or judges.
+_NUMPY_OR_FORK = threading.Lock()
 
 
 class GradingError(RuntimeError):
@@ -199,10 +202,12 @@ def _run_kernel(job_dir, sandboxed, limits, cell_timeout, timeout):
     command = sandbox.command(job_dir, write, limits) if sandboxed else sandbox.unsandboxed_command(job_dir, write)
     frames, collected, log = queue.Queue(), [], []
     with sandbox.process_group(limits, sandboxed) as preexec:
+        env = None if sandboxed else dict(os.environ, AECOURSE_FAST="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
         try:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, pass_fds=(write,), preexec_fn=preexec,
-                                       start_new_session=True, cwd=job_dir)
+            with _NUMPY_OR_FORK:
+                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                           stderr=subprocess.STDOUT, pass_fds=(write,), preexec_fn=preexec,
+                                           start_new_session=True, cwd=job_dir, env=env)
         finally:
             os.close(write)
         threading.Thread(target=_read_frames, args=(read, frames), daemon=True).start()
@@ -239,6 +244,11 @@ def _run_kernel(job_dir, sandboxed, limits, cell_timeout, timeout):
 
 def _judge(exercise, cases, payload):
     """The outcome of data sent back by the kernel, judged with the reference in this process."""
+    with _NUMPY_OR_FORK:
+        return _judge_unlocked(exercise, cases, payload)
+
+
+def _judge_unlocked(exercise, cases, payload):
     try:
         results = protocol.decode(payload)
     except ValueError as error:
@@ -275,8 +285,8 @@ def _grade_solutions(reference, solutions, work, settings):
     rng = np.random.default_rng(secrets.randbits(128))  # per submission; never written anywhere
     cases = {}
     for label in sources:
-        exercise = reference.exercises[label]
-        cases[label] = protocol.decode(protocol.encode(exercise.check.cases(rng)))
+        with _NUMPY_OR_FORK:
+            cases[label] = protocol.decode(protocol.encode(reference.exercises[label].check.cases(rng)))
         (job / f"{label}.npz").write_bytes(protocol.encode(cases[label]))
     logs = []
     while any(label not in outcomes for label in sources):
