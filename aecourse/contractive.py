@@ -51,6 +51,7 @@ def sigmoid_jacobian(h, kernel):
     >>> sigmoid_jacobian(np.full((2, 3), 0.5), np.ones((4, 3))).shape
     (2, 3, 4)
     """
+    h = ops.convert_to_tensor(h)
     slope = h * (1.0 - h)
     return slope[:, :, None] * ops.transpose(kernel)[None, :, :]
 

@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from aecourse.rbm import BernoulliRBM, bernoulli_sample
+from aecourse.runtime import steps_per_execution
 
 
 @keras.saving.register_keras_serializable(package="aecourse")
@@ -77,7 +78,7 @@ class DeepBeliefNetwork(keras.Model):
         for rbm, n_epochs in zip(self.rbms, epochs):
             history = None
             if n_epochs > 0:
-                rbm.compile(optimizer=optimizer(), steps_per_execution=20)
+                rbm.compile(optimizer=optimizer(), steps_per_execution=steps_per_execution(20))
                 history = rbm.fit(features, epochs=n_epochs, batch_size=batch_size, verbose=verbose)
             histories.append(history)
             features = ops.convert_to_numpy(rbm.transform(features))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from aecourse import rbm as R
+from aecourse.runtime import steps_per_execution
 
 
 def _random_rbm(n_visible=5, n_hidden=4, scale=1.0, seed=0, **kwargs):
@@ -129,7 +130,7 @@ def test_exact_log_likelihood_rises_under_training(kwargs):
     x = _toy_data()
     model = R.BernoulliRBM(8, 4, seed=0, **kwargs)
     start = R.log_likelihood(model, x).mean()
-    model.compile(optimizer=keras.optimizers.SGD(0.1), steps_per_execution=10)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), steps_per_execution=steps_per_execution(10))
     model.fit(x, epochs=10, batch_size=20, verbose=0)
     assert R.log_likelihood(model, x).mean() > start + 1.0
     if kwargs.get("persistent"):

@@ -33,6 +33,19 @@ def test_setup_seeds_reproducibly():
         runtime.seed_everything(-1)
 
 
+def test_steps_per_execution_is_one_on_torch(monkeypatch):
+    import keras
+
+    assert runtime.steps_per_execution(20) == (1 if keras.backend.backend() == "torch" else 20)
+    monkeypatch.setattr(keras.backend, "backend", lambda: "torch")
+    assert runtime.steps_per_execution(20) == 1
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    assert runtime.steps_per_execution(20) == 20
+    for bad in (0, 2.0, True):
+        with pytest.raises(ValueError, match="positive integer"):
+            runtime.steps_per_execution(bad)
+
+
 def test_table_markdown():
     table = Table(["model", "error"], [["PCA", 12.345], ["AE", None]], digits=1, caption="Errors")
     assert table.to_markdown() == "**Errors**\n\n| model | error |\n| --- | --- |\n| PCA | 12.3 |\n| AE |  |"
