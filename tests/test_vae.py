@@ -49,7 +49,8 @@ def test_sampling_moments_seed_and_errors():
     np.testing.assert_allclose(z.std(axis=0), [1.0, 2.0], rtol=0.03)
     layer = V.Sampling(seed=3)
     first, second = (keras.ops.convert_to_numpy(layer([mean[:4], log_var[:4]])) for _ in range(2))
-    np.testing.assert_allclose(first, z[:4])     # same seed, same first draw
+    # same seed, same first draw (compared at the same shape: torch draws a larger batch differently)
+    np.testing.assert_allclose(first, keras.ops.convert_to_numpy(V.Sampling(seed=3)([mean[:4], log_var[:4]])))
     assert not np.allclose(first, second)        # the generator advances
     assert V.Sampling.from_config(layer.get_config()).seed == 3
     with pytest.raises(ValueError, match="Received: seed="):
