@@ -103,7 +103,12 @@ def reference_stack_reconstruct(x, encoders, decoders):
 def _stack_inputs(rng):
     sizes = [12, 7, 5, 3]
     encoders, decoders = _random_stack(rng, sizes)
-    return [(rng.random((10, sizes[0])), encoders, decoders)]
+    x = h = rng.random((10, sizes[0]))
+    for w, b in encoders[:-1]:
+        h = np.maximum(h @ w + b, 0)
+    w, b = encoders[-1]  # each code unit's median pre-activation at -0.5: a linear code and a ReLU code differ
+    encoders[-1] = (w, b - np.median(h @ w + b, axis=0) - 0.5)
+    return [(x, encoders, decoders)]
 
 
 def _judge_stack(cases, results):
