@@ -61,7 +61,8 @@ def bernoulli_log_likelihood(x, logits):
 
 def gaussian_log_density(z, mean, log_var):
     """`log N(z; mean, diag(exp(log_var)))`, summed over the last axis."""
-    z, mean, log_var = (ops.convert_to_tensor(t) for t in (z, mean, log_var))
+    z = ops.convert_to_tensor(z)
+    mean, log_var = (ops.convert_to_tensor(t, dtype=z.dtype) for t in (mean, log_var))
     return -0.5 * ops.sum(
         math.log(2 * math.pi) + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
     )
