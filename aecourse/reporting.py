@@ -4,7 +4,8 @@
 def _format(value, digits):
     if isinstance(value, float):
         return f"{value:.{digits}f}"
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    return text.replace("|", r"\|")  # a bare | would end the Markdown cell
 
 
 class Table:
@@ -33,7 +34,7 @@ class Table:
 
     def to_markdown(self):
         """The table as GitHub-flavoured Markdown."""
-        lines = ["| " + " | ".join(self.headers) + " |", "| " + " | ".join("---" for _ in self.headers) + " |"]
+        lines = ["| " + " | ".join(_format(h, self.digits) for h in self.headers) + " |", "| " + " | ".join("---" for _ in self.headers) + " |"]
         lines += ["| " + " | ".join(_format(v, self.digits) for v in row) + " |" for row in self.rows]
         text = "\n".join(lines)
         return f"**{self.caption}**\n\n{text}" if self.caption else text

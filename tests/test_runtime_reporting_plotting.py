@@ -54,6 +54,11 @@ def test_table_markdown():
         Table(["a", "b"], [[1]])
 
 
+def test_table_escapes_pipes_so_a_cell_cannot_split():
+    table = Table(["d(|h|)/da", "x"], [["|a|", 1]])
+    assert table.to_markdown() == "| d(\\|h\\|)/da | x |\n| --- | --- |\n| \\|a\\| | 1 |"
+
+
 def test_image_grid_and_rows():
     images = np.random.default_rng(0).random((12, 784))
     fig = plotting.image_grid(images, n_cols=5, titles=list("abcdefghijkl"))
