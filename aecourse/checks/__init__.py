@@ -18,8 +18,11 @@ runs the three steps in process and prints exactly one deterministic pass line,
 `✔ ex-1-error: <message>`, which nbval compares with the stored one.
 """
 
+import functools
+
 import numpy as np
 
+from aecourse import data
 from aecourse.course import protocol
 from aecourse.course.protocol import KINDS, Function, Rng, materialize  # noqa: F401  (the check-writing API)
 
@@ -73,6 +76,44 @@ def expect_shape(label, got, shape, hint=""):
 def fresh_rng():
     """A NumPy generator seeded from the OS: self-check inputs the learner cannot guess."""
     return np.random.default_rng()
+
+
+@functools.lru_cache(maxsize=2)
+def fashion_pixels(split):
+    """Fashion-MNIST's `"train"` or `"test"` images as (N, 784) pixels in [0, 1], loaded once."""
+    images = data.fashion_mnist()
+    return (images.x_train if split == "train" else images.x_test).reshape(-1, 784)
+
+
+def fashion_training_sample(n_images):
+    """`inputs(rng)` for a train check: one case, `n_images` Fashion-MNIST training images."""
+    def inputs(rng):
+        pixels = fashion_pixels("train")
+        return [(pixels[rng.choice(len(pixels), n_images, replace=False)],)]
+    return inputs
+
+
+def held_out_test_images(n_images):
+    """`n_images` random Fashion-MNIST test images (float64): the judge's data, never the learner's."""
+    test = fashion_pixels("test")
+    return test[np.random.default_rng().choice(len(test), n_images, replace=False)].astype("float64")
+
+
+def expect_one_hidden_layer(label, weights, min_units, max_units, model):
+    """Fails `label` unless `weights` are a finite `784 -> K -> 784` model, `min_units <= K <= max_units`.
+
+    `model` names the expected layers in the hint, e.g. `"Dense(K, relu) -> Dense(784, sigmoid)"`.
+    Returns `K`.
+    """
+    shapes = [np.shape(w) for w in weights]
+    units = shapes[1][0] if len(shapes) == 4 and len(shapes[1]) == 1 else None
+    if units is None or shapes != [(784, units), (units,), (units, 784), (784,)] or not (
+            min_units <= units <= max_units):
+        fail(label, f"expected {model} with {min_units} <= K <= {max_units}, i.e. weights of shapes "
+                    f"[(784, K), (K,), (K, 784), (784,)]; got {shapes}.")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        fail(label, "the trained weights contain NaN or infinite values (a learning rate too large?).")
+    return units
 
 
 def _answered(cases, results, label, min_words):

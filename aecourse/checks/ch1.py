@@ -1,11 +1,10 @@
 """Checks of chapter 1, undercomplete autoencoders: one exercise of each kind."""
 
-import functools
-
 import numpy as np
 
-from aecourse import data, linear
-from aecourse.checks import DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, expect_shape, fail
+from aecourse import linear
+from aecourse.checks import (DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, expect_one_hidden_layer,
+                             expect_shape, fail, fashion_training_sample, held_out_test_images)
 
 
 def reference_per_image_error(x, x_hat):
@@ -73,17 +72,6 @@ check_tied_decode = Check("ex-1-tied", IMPLEMENT, inputs=_tied_inputs, judge=_ju
 TRAIN_IMAGES, HELD_OUT_IMAGES, MAX_CODE, ERROR_BOUND = 2000, 2000, 32, 30.0
 
 
-@functools.lru_cache(maxsize=2)
-def _fashion_mnist_pixels(split):
-    images = data.fashion_mnist()
-    return (images.x_train if split == "train" else images.x_test).reshape(-1, 784)
-
-
-def _train_inputs(rng):
-    pixels = _fashion_mnist_pixels("train")
-    return [(pixels[rng.choice(len(pixels), TRAIN_IMAGES, replace=False)],)]
-
-
 def reference_dense_reconstruct(x, weights):
     """`sigmoid(relu(x W1 + b1) W2 + b2)`: the reconstruction of a one-hidden-layer autoencoder."""
     kernel, bias, kernel_out, bias_out = (np.asarray(w, "float64") for w in weights)
@@ -93,15 +81,8 @@ def reference_dense_reconstruct(x, weights):
 def _judge_train(cases, results):
     label = "ex-1-train"
     weights = results[0]
-    shapes = [np.shape(w) for w in weights]
-    code = shapes[1][0] if len(shapes) == 4 and len(shapes[1]) == 1 else None
-    if code is None or shapes != [(784, code), (code,), (code, 784), (784,)] or not 1 <= code <= MAX_CODE:
-        fail(label, f"expected a model Dense(K, relu) -> Dense(784, sigmoid) with K <= {MAX_CODE}, i.e. "
-                    f"weights of shapes [(784, K), (K,), (K, 784), (784,)]; got {shapes}.")
-    if not all(np.all(np.isfinite(w)) for w in weights):
-        fail(label, "the trained weights contain NaN or infinite values (a learning rate too large?).")
-    test = _fashion_mnist_pixels("test")  # never sent to the learner's code
-    held_out = test[np.random.default_rng().choice(len(test), HELD_OUT_IMAGES, replace=False)].astype("float64")
+    expect_one_hidden_layer(label, weights, 1, MAX_CODE, "a model Dense(K, relu) -> Dense(784, sigmoid)")
+    held_out = held_out_test_images(HELD_OUT_IMAGES)
     error = np.mean(np.sum((held_out - reference_dense_reconstruct(held_out, weights)) ** 2, axis=1))
     if not error < ERROR_BOUND:
         fail(label, f"the mean per-image squared error on held-out test images is {error:.1f}, not below "
@@ -109,7 +90,7 @@ def _judge_train(cases, results):
     return f"trained autoencoder reconstructs held-out test images with error below {ERROR_BOUND:g}"
 
 
-check_trained_autoencoder = Check("ex-1-train", TRAIN, inputs=_train_inputs, judge=_judge_train)
+check_trained_autoencoder = Check("ex-1-train", TRAIN, inputs=fashion_training_sample(TRAIN_IMAGES), judge=_judge_train)
 
 # ----------------------------------------------------------------------------- derive
 

@@ -11,13 +11,12 @@ sigmoid output `z = sigmoid(h W2 + b2)` (Keras's row convention: `W1` is
 tests compare it with finite differences and with autodiff.
 """
 
-import functools
 import math
 
 import numpy as np
 
-from aecourse import data
-from aecourse.checks import DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, expect_shape, fail
+from aecourse.checks import (DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, expect_one_hidden_layer,
+                             expect_shape, fail, fashion_training_sample, held_out_test_images)
 
 
 def sigmoid(a):
@@ -214,17 +213,6 @@ check_lifetime_wta = Check("ex-2-wta", IMPLEMENT, inputs=_wta_inputs, judge=_jud
 TOPK_TRAIN_IMAGES, TOPK_HELD_OUT, TOPK_K, TOPK_MAX_UNITS, TOPK_ERROR_BOUND = 2000, 2000, 20, 256, 25.0
 
 
-@functools.lru_cache(maxsize=2)
-def _fashion_pixels(split):
-    images = data.fashion_mnist()
-    return (images.x_train if split == "train" else images.x_test).reshape(-1, 784)
-
-
-def _topk_train_inputs(rng):
-    pixels = _fashion_pixels("train")
-    return [(pixels[rng.choice(len(pixels), TOPK_TRAIN_IMAGES, replace=False)],)]
-
-
 def reference_k_sparse_reconstruct(x, weights, k=TOPK_K):
     """`sigmoid(topk(relu(x W1 + b1)) W2 + b2)`: a k-sparse autoencoder's reconstruction in NumPy."""
     kernel, bias, kernel_out, bias_out = (np.asarray(w, "float64") for w in weights)
@@ -237,16 +225,9 @@ def reference_k_sparse_reconstruct(x, weights, k=TOPK_K):
 def _judge_topk_train(cases, results):
     label = "ex-2-topk-train"
     weights = results[0]
-    shapes = [np.shape(w) for w in weights]
-    units = shapes[1][0] if len(shapes) == 4 and len(shapes[1]) == 1 else None
-    if units is None or shapes != [(784, units), (units,), (units, 784), (784,)] or not (
-            TOPK_K <= units <= TOPK_MAX_UNITS):
-        fail(label, f"expected Dense(K, relu) -> TopK({TOPK_K}) -> Dense(784, sigmoid) with {TOPK_K} <= K <= "
-                    f"{TOPK_MAX_UNITS}, i.e. weights of shapes [(784, K), (K,), (K, 784), (784,)]; got {shapes}.")
-    if not all(np.all(np.isfinite(w)) for w in weights):
-        fail(label, "the trained weights contain NaN or infinite values (a learning rate too large?).")
-    test = _fashion_pixels("test")  # never sent to the learner's code
-    held_out = test[np.random.default_rng().choice(len(test), TOPK_HELD_OUT, replace=False)].astype("float64")
+    expect_one_hidden_layer(label, weights, TOPK_K, TOPK_MAX_UNITS,
+                            f"Dense(K, relu) -> TopK({TOPK_K}) -> Dense(784, sigmoid)")
+    held_out = held_out_test_images(TOPK_HELD_OUT)
     error = np.mean(np.sum((held_out - reference_k_sparse_reconstruct(held_out, weights)) ** 2, axis=1))
     if not error < TOPK_ERROR_BOUND:
         fail(label, f"with {TOPK_K} active units per image, the mean per-image squared error on held-out test "
@@ -256,7 +237,7 @@ def _judge_topk_train(cases, results):
             f"below {TOPK_ERROR_BOUND:g}")
 
 
-check_k_sparse_autoencoder = Check("ex-2-topk-train", TRAIN, inputs=_topk_train_inputs, judge=_judge_topk_train,
+check_k_sparse_autoencoder = Check("ex-2-topk-train", TRAIN, inputs=fashion_training_sample(TOPK_TRAIN_IMAGES), judge=_judge_topk_train,
                                    allow=("aecourse.data", "aecourse.sparse"))
 
 # ----------------------------------------------------------------------------- derive: the L1 gradient of a sigmoid unit

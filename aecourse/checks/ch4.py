@@ -1,13 +1,11 @@
 """Checks of chapter 4, contractive autoencoders."""
 
-import functools
-
 import numpy as np
 from keras import ops
 
-from aecourse import contractive, data
-from aecourse.checks import (DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, Function, expect_close, expect_shape, fail,
-                             materialize)
+from aecourse import contractive
+from aecourse.checks import (DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, Function, expect_close, expect_one_hidden_layer,
+                             expect_shape, fail, fashion_training_sample, held_out_test_images, materialize)
 
 
 def _sigmoid(a):
@@ -97,17 +95,6 @@ CAE_TRAIN_IMAGES, CAE_HELD_OUT, CAE_MAX_UNITS = 2000, 2000, 256
 CAE_ERROR_BOUND, CAE_JACOBIAN_BOUND = 30.0, 2.5
 
 
-@functools.lru_cache(maxsize=2)
-def _fashion_pixels(split):
-    images = data.fashion_mnist()
-    return (images.x_train if split == "train" else images.x_test).reshape(-1, 784)
-
-
-def _cae_inputs(rng):
-    pixels = _fashion_pixels("train")
-    return [(pixels[rng.choice(len(pixels), CAE_TRAIN_IMAGES, replace=False)],)]
-
-
 def reference_cae_measures(x, weights):
     """Mean per-image squared error and mean `||J_f(x)||_F` of `sigmoid(x W + b) -> sigmoid(h V + c)`."""
     kernel, bias, kernel_out, bias_out = (np.asarray(w, "float64") for w in weights)
@@ -120,15 +107,8 @@ def reference_cae_measures(x, weights):
 def _judge_cae(cases, results):
     label = "ex-4-train-cae"
     weights = results[0]
-    shapes = [np.shape(w) for w in weights]
-    units = shapes[1][0] if len(shapes) == 4 and len(shapes[1]) == 1 else None
-    if units is None or shapes != [(784, units), (units,), (units, 784), (784,)] or not 1 <= units <= CAE_MAX_UNITS:
-        fail(label, f"expected ContractiveSigmoid(K) -> Dense(784, sigmoid) with K <= {CAE_MAX_UNITS}, i.e. "
-                    f"weights of shapes [(784, K), (K,), (K, 784), (784,)]; got {shapes}.")
-    if not all(np.all(np.isfinite(w)) for w in weights):
-        fail(label, "the trained weights contain NaN or infinite values.")
-    test = _fashion_pixels("test")  # never sent to the learner's code
-    held_out = test[np.random.default_rng().choice(len(test), CAE_HELD_OUT, replace=False)].astype("float64")
+    expect_one_hidden_layer(label, weights, 1, CAE_MAX_UNITS, "ContractiveSigmoid(K) -> Dense(784, sigmoid)")
+    held_out = held_out_test_images(CAE_HELD_OUT)
     error, jacobian_norm = reference_cae_measures(held_out, weights)
     if not error < CAE_ERROR_BOUND:
         fail(label, f"the mean per-image squared error on held-out test images is {error:.1f}, not below "
@@ -141,7 +121,7 @@ def _judge_cae(cases, results):
             f"mean ||J_f||_F below {CAE_JACOBIAN_BOUND:g}")
 
 
-check_trained_cae = Check("ex-4-train-cae", TRAIN, inputs=_cae_inputs, judge=_judge_cae)
+check_trained_cae = Check("ex-4-train-cae", TRAIN, inputs=fashion_training_sample(CAE_TRAIN_IMAGES), judge=_judge_cae)
 
 CROSS_SLOPE, CROSS_OFFSET, CROSS_POINT = 4.0, -1.0, 0.1
 
