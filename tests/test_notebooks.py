@@ -44,6 +44,17 @@ def test_execute_rejects_a_path_that_is_not_a_notebook(tmp_path):
         notebooks.execute(tmp_path / "missing.ipynb")
 
 
+def test_retime_fast_refuses_a_stale_chapter(tmp_path):
+    path = tmp_path / "01_x.ipynb"
+    cell = nbformat.v4.new_code_cell("from aecourse import runtime")
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    notebook.metadata["aecourse"] = {"mode": "full", "source_hash": "from-older-modules"}
+    nbformat.write(notebook, path)
+    with pytest.raises(ValueError, match="python -m aecourse execute"):
+        notebooks.retime_fast(path)
+    assert nbformat.read(path, as_version=4).metadata["aecourse"]["source_hash"] == "from-older-modules"
+
+
 def _chapter(path, title, stamp):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}\n\nText.")])
     notebook.metadata["aecourse"] = stamp

@@ -210,6 +210,34 @@ def execute(path, time_fast=True, timeout=1800):
     return stamp
 
 
+def retime_fast(path, timeout=1800):
+    """Re-measures a chapter's fast-mode run time; its stored full-mode outputs stay as they are.
+
+    For a change that only touches the fast-mode budgets (`runtime.budget(full, fast)`), which
+    cannot change what full mode computes. Refuses a stale chapter: run `execute` on it.
+
+    Args:
+        path: the notebook's path.
+        timeout: per-cell time limit in seconds.
+
+    Returns:
+        The updated stamp.
+    """
+    import nbformat
+
+    path = pathlib.Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    stamp = notebook.metadata.get("aecourse", {})
+    current = current_stamp(notebook)
+    if stamp.get("mode") != "full" or stamp.get("source_hash") != current["source_hash"]:
+        raise ValueError(f"{path} is not executed with the current aecourse modules; run "
+                         f"`python -m aecourse execute {path}` (full and fast) instead.")
+    stamp["runtime_fast_s"] = round(_run(nbformat.read(path, as_version=4), path, True, timeout), 1)
+    refresh_badge(notebook)
+    nbformat.write(notebook, path)
+    return stamp
+
+
 def runtime_table(book_dir):
     """A Markdown table of each chapter's stamped run times and machine.
 
