@@ -134,12 +134,14 @@ def test_trained_cae_passes_with_the_penalty_and_fails_without(capsys):
     assert capsys.readouterr().out.startswith("\u2714 ex-4-train-cae: the contractive layer trains")
     with pytest.raises(ExerciseFailure, match="ex-4-train-cae: the mean .*J_f.* not below"):
         ch4.check_trained_cae(lambda x: _contractive_model(x, 0.0))     # penalty never added: a plain AE
+    with pytest.raises(ExerciseFailure, match="100 <= K <= 256"):
+        ch4.check_trained_cae(lambda x: _contractive_model(x, 0.0, units=64))  # narrow plain AE: small ||J||
 
 
 @pytest.mark.parametrize("wrong, words", [
-    (lambda x: [np.zeros((784, 64)), np.zeros(64), np.zeros((64, 784)), np.zeros(784)], "error .* not below"),
+    (lambda x: [np.zeros((784, 128)), np.zeros(128), np.zeros((128, 784)), np.zeros(784)], "error .* not below"),
     (lambda x: [np.zeros((784, 512)), np.zeros(512), np.zeros((512, 784)), np.zeros(784)], "K <= 256"),
-    (lambda x: [np.full((784, 8), np.nan), np.zeros(8), np.zeros((8, 784)), np.zeros(784)], "NaN"),
+    (lambda x: [np.full((784, 128), np.nan), np.zeros(128), np.zeros((128, 784)), np.zeros(784)], "NaN"),
     (lambda x: "a model", "expected a Keras model"),
 ])
 def test_trained_cae_rejects(wrong, words):
