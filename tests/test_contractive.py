@@ -160,7 +160,7 @@ def test_sigmoid_jacobian_spectrum_matches_svd():
     rng = np.random.default_rng(3)
     h, kernel = rng.random((3, 9)), rng.normal(size=(6, 9))     # K = 9 > D = 6, as an overcomplete layer
     s, vt = contractive.sigmoid_jacobian_spectrum(h, kernel)
-    jac = np.asarray(contractive.sigmoid_jacobian(h, kernel))
+    jac = (h * (1 - h))[:, :, None] * kernel.T[None]      # J = diag(h(1-h)) W^T in float64 (JAX computes in float32)
     _, s_ref, vt_ref = np.linalg.svd(jac)
     np.testing.assert_allclose(s, s_ref, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(np.abs(np.sum(vt * vt_ref, axis=2)), 1.0, atol=1e-6)   # same vectors up to sign
