@@ -294,7 +294,8 @@ def filter_roughness(kernel, image_shape=(28, 28)):
     tiles = kernel.T.reshape((-1,) + tuple(image_shape))
     differences = np.concatenate([np.diff(tiles, axis=1).reshape(len(tiles), -1),
                                   np.diff(tiles, axis=2).reshape(len(tiles), -1)], axis=1)
-    return np.mean(differences ** 2, axis=1) / (2 * np.maximum(np.mean(tiles.reshape(len(tiles), -1) ** 2, axis=1), 1e-300))
+    power = np.mean(tiles.reshape(len(tiles), -1) ** 2, axis=1)
+    return np.mean(differences ** 2, axis=1) / (2 * np.maximum(power, 1e-300))
 
 
 def train_stacked_denoising(x, layer_units, rate, epochs, batch_size=128, learning_rate=1e-3, seed=0):

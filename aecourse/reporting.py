@@ -34,8 +34,11 @@ class Table:
 
     def to_markdown(self):
         """The table as GitHub-flavoured Markdown."""
-        lines = ["| " + " | ".join(_format(h, self.digits) for h in self.headers) + " |", "| " + " | ".join("---" for _ in self.headers) + " |"]
-        lines += ["| " + " | ".join(_format(v, self.digits) for v in row) + " |" for row in self.rows]
+        def line(cells):
+            return "| " + " | ".join(cells) + " |"
+
+        lines = [line(_format(h, self.digits) for h in self.headers), line("---" for _ in self.headers)]
+        lines += [line(_format(v, self.digits) for v in row) for row in self.rows]
         text = "\n".join(lines)
         return f"**{self.caption}**\n\n{text}" if self.caption else text
 

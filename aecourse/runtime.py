@@ -125,11 +125,19 @@ def setup(seed=0):
         seed: seed for Python, NumPy and the Keras backend.
 
     Returns:
-        A one-line description of the run (backend, Keras version, mode, seed).
+        A one-line description of the run (Keras version, backend and how it
+        was chosen, mode, seed).
     """
     quiet_logs()
     import keras
 
+    from aecourse.compat import DEFAULT_BACKEND
+
     seed_everything(seed)
     mode = "fast" if is_fast() else "full"
-    return f"Keras {keras.__version__}, backend {keras.backend.backend()}, {mode} mode, seed {seed}"
+    backend = keras.backend.backend()
+    if backend == DEFAULT_BACKEND:
+        how = "the book's default; to choose another, set KERAS_BACKEND before importing aecourse"
+    else:
+        how = "set by KERAS_BACKEND" if os.environ.get("KERAS_BACKEND") else "Keras's own configuration"
+    return f"Keras {keras.__version__}, backend {backend} ({how}), {mode} mode, seed {seed}"

@@ -66,3 +66,49 @@ def test_backend_is_read_like_keras(monkeypatch, tmp_path):
     assert compat.keras_backend_name() == "tensorflow"
     (tmp_path / "keras.json").write_text(json.dumps({"backend": "torch"}))
     assert compat.keras_backend_name() == "torch"
+
+
+@pytest.fixture
+def keras_not_imported(monkeypatch, tmp_path):
+    """A process state as before `import keras`: no KERAS_BACKEND, an empty KERAS_HOME."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "keras")
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_default_backend_is_chosen_when_the_reader_chose_none(keras_not_imported):
+    assert compat.choose_backend() == compat.DEFAULT_BACKEND == "jax"
+    assert compat.os.environ["KERAS_BACKEND"] == "jax"
+
+
+def test_default_backend_replaces_the_tensorflow_keras_writes_by_itself(keras_not_imported):
+    (keras_not_imported / "keras.json").write_text(json.dumps({"backend": "tensorflow"}))
+    assert compat.choose_backend() == "jax"
+
+
+@pytest.mark.parametrize("how", ["environment", "keras.json"])
+def test_the_readers_backend_wins(keras_not_imported, monkeypatch, how):
+    if how == "environment":
+        monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    else:
+        (keras_not_imported / "keras.json").write_text(json.dumps({"backend": "torch"}))
+    expected = "tensorflow" if how == "environment" else "torch"
+    assert compat.choose_backend() == expected
+    assert compat.os.environ.get("KERAS_BACKEND") == (expected if how == "environment" else None)
+
+
+def test_without_jax_the_backend_is_left_alone(keras_not_imported, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a))
+    assert compat.choose_backend() == "tensorflow"
+    assert "KERAS_BACKEND" not in compat.os.environ
+
+
+def test_keras_already_imported_keeps_its_backend(monkeypatch):
+    import keras
+
+    monkeypatch.setenv("KERAS_BACKEND", "not-a-backend")
+    assert compat.choose_backend() == keras.backend.backend()

@@ -82,7 +82,7 @@ def fresh_rng():
 def fashion_pixels(split):
     """Fashion-MNIST's `"train"` or `"test"` images as (N, 784) pixels in [0, 1], loaded once."""
     images = data.fashion_mnist()
-    return (images.x_train if split == "train" else images.x_test).reshape(-1, 784)
+    return data.flatten(images.x_train if split == "train" else images.x_test)
 
 
 def fashion_training_sample(n_images):

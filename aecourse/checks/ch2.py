@@ -237,8 +237,8 @@ def _judge_topk_train(cases, results):
             f"below {TOPK_ERROR_BOUND:g}")
 
 
-check_k_sparse_autoencoder = Check("ex-2-topk-train", TRAIN, inputs=fashion_training_sample(TOPK_TRAIN_IMAGES), judge=_judge_topk_train,
-                                   allow=("aecourse.data", "aecourse.sparse"))
+check_k_sparse_autoencoder = Check("ex-2-topk-train", TRAIN, inputs=fashion_training_sample(TOPK_TRAIN_IMAGES),
+                                   judge=_judge_topk_train, allow=("aecourse.data", "aecourse.sparse"))
 
 # ----------------------------------------------------------------------------- derive: the L1 gradient of a sigmoid unit
 

@@ -214,9 +214,10 @@ def _judge_ring_dae(cases, results):
     if not RING_DISTANCE[0] < distance < RING_DISTANCE[1]:
         fail(label, f"your outputs lie {distance:.3f} from the circle on average; the posterior mean E[x | x~] "
                     f"lies between {RING_DISTANCE[0]:g} and {RING_DISTANCE[1]:g} from it (it averages over the "
-                    f"ring points a noisy input could have come from). Train with σ = {RING_SIGMA:g}, not another level, "
-                    "and do not project onto the circle.")
-    return f"the DAE's field matches Tweedie's σ² ∇log p_σ within {RING_BOUND:g} (relative), at the right distance from the ring"
+                    f"ring points a noisy input could have come from). Train with σ = {RING_SIGMA:g}, not another "
+                    "level, and do not project onto the circle.")
+    return (f"the DAE's field matches Tweedie's σ² ∇log p_σ within {RING_BOUND:g} (relative), at the right "
+            "distance from the ring")
 
 
 check_ring_dae = Check("ex-3-ring-dae", TRAIN, inputs=_ring_inputs, judge=_judge_ring_dae)

@@ -89,7 +89,8 @@ check_contraction_ratio = Check("ex-4-ratio", IMPLEMENT, inputs=_ratio_inputs, j
 
 # ----------------------------------------------------------------------------- chapter 4, issue 16:
 # a contractive layer trained in a model (train), the cross term of the small-noise expansion
-# (derive), why the CAE's filters look smoother (explain). Protocol: aecourse.checks.Check.
+# (derive), why the penalty's weight decay shrinks the filters so much more under Adam than under
+# plain gradient descent (explain). Protocol: aecourse.checks.Check.
 
 CAE_TRAIN_IMAGES, CAE_HELD_OUT, CAE_MIN_UNITS, CAE_MAX_UNITS = 2000, 2000, 100, 256
 # Measured (10 epochs, Adam 3e-3): with the penalty (lambda 3e-3) K = 128 scores error 19.3, ||J|| 1.28, and
@@ -110,7 +111,8 @@ def reference_cae_measures(x, weights):
 def _judge_cae(cases, results):
     label = "ex-4-train-cae"
     weights = results[0]
-    expect_one_hidden_layer(label, weights, CAE_MIN_UNITS, CAE_MAX_UNITS, "ContractiveSigmoid(K) -> Dense(784, sigmoid)")
+    expect_one_hidden_layer(label, weights, CAE_MIN_UNITS, CAE_MAX_UNITS,
+                            "ContractiveSigmoid(K) -> Dense(784, sigmoid)")
     held_out = held_out_test_images(CAE_HELD_OUT)
     error, jacobian_norm = reference_cae_measures(held_out, weights)
     if not error < CAE_ERROR_BOUND:
