@@ -1,6 +1,6 @@
 """Training throughput of chapter 1's deep autoencoder against the machine's matmul peak.
 
-    python benchmarks/throughput.py                       # TensorFlow and JAX
+    python benchmarks/throughput.py                       # TensorFlow, JAX and PyTorch
     python benchmarks/throughput.py --backends jax --train-samples 20480
 
 Trains `DenseAutoencoder(784, 30, hidden_units=(1000, 500, 250))` (Hinton &
@@ -99,11 +99,10 @@ def worker(args):
     peak, peak_median, size = matmul_peak([int(n) for n in args.matmul_sizes.split(",")], args.matmul_repeats)
     samples_per_s, forward_flops, seconds = train_throughput(args.train_samples, args.epochs)
     backend = keras.backend.backend()
-    engine = "tensorflow" if backend == "tensorflow" else "jax"
     train_gflops = samples_per_s * 3 * forward_flops / 1e9
     print(json.dumps({
         "backend": backend,
-        "versions": f"Keras {keras.__version__}, {engine} {importlib.metadata.version(engine)}",
+        "versions": f"Keras {keras.__version__}, {backend} {importlib.metadata.version(backend)}",
         "samples_per_s": samples_per_s,
         "forward_mflop_per_sample": forward_flops / 1e6,
         "train_gflops": train_gflops,
@@ -126,7 +125,8 @@ def _machine():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backends", default="tensorflow,jax", help="comma-separated (default tensorflow,jax)")
+    parser.add_argument("--backends", default="tensorflow,jax,torch",
+                        help="comma-separated (default tensorflow,jax,torch)")
     parser.add_argument("--train-samples", type=int, default=30720,
                         help="training samples per timed epoch (default 30720 = 120 batches)")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs; the best one counts (default 3)")

@@ -153,7 +153,21 @@ def refresh_badge(notebook):
     return notebook
 
 
-def _run(notebook, path, fast, timeout):
+def run_notebook(notebook, path, fast, timeout=1800):
+    """Executes `notebook` in place (in memory) in fast or full mode, in a fresh kernel.
+
+    The kernel inherits this process's environment (`KERAS_BACKEND` included)
+    with `AECOURSE_FAST` set for the run; nothing is written to disk.
+
+    Args:
+        notebook: an `nbformat` notebook, filled with outputs on return.
+        path: the notebook's path; its folder is the kernel's working directory.
+        fast: `True` for fast mode (`AECOURSE_FAST=1`), `False` for full mode.
+        timeout: per-cell time limit in seconds.
+
+    Returns:
+        The wall-clock seconds the execution took, kernel start included.
+    """
     import nbclient
 
     env_backup = os.environ.get("AECOURSE_FAST")
@@ -194,8 +208,8 @@ def execute(path, time_fast=True, timeout=1800):
     notebook = nbformat.read(path, as_version=4)
     stamp = current_stamp(notebook)
     if time_fast:
-        stamp["runtime_fast_s"] = round(_run(nbformat.read(path, as_version=4), path, True, timeout), 1)
-    stamp["runtime_full_s"] = round(_run(notebook, path, False, timeout), 1)
+        stamp["runtime_fast_s"] = round(run_notebook(nbformat.read(path, as_version=4), path, True, timeout), 1)
+    stamp["runtime_full_s"] = round(run_notebook(notebook, path, False, timeout), 1)
     stamp.update({
         "mode": "full",
         "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
@@ -232,7 +246,7 @@ def retime_fast(path, timeout=1800):
     if stamp.get("mode") != "full" or stamp.get("source_hash") != current["source_hash"]:
         raise ValueError(f"{path} is not executed with the current aecourse modules; run "
                          f"`python -m aecourse execute {path}` (full and fast) instead.")
-    stamp["runtime_fast_s"] = round(_run(nbformat.read(path, as_version=4), path, True, timeout), 1)
+    stamp["runtime_fast_s"] = round(run_notebook(nbformat.read(path, as_version=4), path, True, timeout), 1)
     refresh_badge(notebook)
     nbformat.write(notebook, path)
     return stamp
