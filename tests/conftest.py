@@ -5,7 +5,7 @@ import pathlib
 import pytest
 import yaml
 
-import aecourse  # noqa: F401  (silences TensorFlow's logs before keras is imported)
+import aecourse  # noqa: F401  (picks the backend and silences TensorFlow's logs before keras is imported)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"

@@ -1,7 +1,8 @@
 """Chapter notebooks: nbval in fast mode, exercise-format lint, fresh stamps.
 
-Marked `book`: they execute notebooks or read their stored outputs, and run
-on the TensorFlow backend only (the book's backend).
+Marked `book`: they execute notebooks or read their stored outputs. nbval runs
+on the backend a reader's setup cell would pick: the book's default (JAX)
+unless `KERAS_BACKEND` is set (`tests/test_floor.py` sets it).
 """
 
 import importlib
@@ -51,7 +52,7 @@ def _exercises(notebook):
 
 def run_nbval(path, *extra):
     """Runs `pytest --nbval-lax` on a notebook in fast mode, in a fresh process."""
-    env = dict(os.environ, AECOURSE_FAST="1", KERAS_BACKEND="tensorflow")
+    env = dict(os.environ, AECOURSE_FAST="1")
     return subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(path), *extra],
         capture_output=True, text=True, env=env, cwd=path.parent,
@@ -84,7 +85,8 @@ def test_chapter_skeleton(path):
     setup = cells[2].source
     assert 'find_spec("aecourse")' in setup and "AECOURSE_INSTALL" in setup, "setup cell must bootstrap aecourse"
     assert "runtime.setup(" in setup, "setup cell must seed through runtime.setup"
-    assert re.search(r"^import aecourse\b", setup, re.MULTILINE), "import aecourse first: it silences TensorFlow"
+    assert re.search(r"^import aecourse\b", setup, re.MULTILINE), (
+        "import aecourse first: it picks the backend and silences TensorFlow")
     assert setup.index("import aecourse") < setup.index("import keras"), "import aecourse before keras"
     headings = [line for cell in cells if cell.cell_type == "markdown" for line in cell.source.splitlines()
                 if line.startswith("## ")]

@@ -59,10 +59,11 @@ def test_chapter_runs_alone_in_a_colab_runtime(colab_python, tmp_path):
     alone.mkdir()
     shutil.copy(CHAPTER, alone / CHAPTER.name)
 
+    # No KERAS_BACKEND, and a Keras home of its own: the setup cell picks the book's default, as on Colab.
     env = {key: value for key, value in os.environ.items()
-           if key not in ("PYTHONPATH", "VIRTUAL_ENV", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR")}
+           if key not in ("PYTHONPATH", "VIRTUAL_ENV", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "KERAS_BACKEND")}
     env.update(PATH=f"{python.parent}{os.pathsep}{env.get('PATH', '')}", VIRTUAL_ENV=str(python.parents[1]),
-               AECOURSE_FAST="1", AECOURSE_INSTALL=str(package), KERAS_BACKEND="tensorflow",
+               AECOURSE_FAST="1", AECOURSE_INSTALL=str(package), KERAS_HOME=str(tmp_path / "keras-home"),
                PIP_DISABLE_PIP_VERSION_CHECK="1")
     start = time.perf_counter()
     result = subprocess.run([str(python), "-c", RUNNER, CHAPTER.name, str(alone)], cwd=alone, env=env,
@@ -81,5 +82,7 @@ def test_chapter_runs_alone_in_a_colab_runtime(colab_python, tmp_path):
     errors = [output for cell in executed.cells if cell.cell_type == "code"
               for output in cell.outputs if output.output_type == "error"]
     assert not errors, errors
+    setup_line = "".join(output.get("text", "") for output in executed.cells[2].outputs)
+    assert "backend jax (the book's default" in setup_line, setup_line
     checks = [cell for cell in executed.cells if "check" in cell.metadata.get("tags", [])]
     assert checks and all("\u2714" in "".join(o.get("text", "") for o in cell.outputs) for cell in checks)

@@ -5,7 +5,8 @@ from this checkout through `PYTHONPATH`):
 
 - the package tests (`-m "not book"`) on TensorFlow;
 - nbval in fast mode over every chapter (`tests/test_chapters.py`'s nbval
-  test, run by the floor environment's Python), the check cells included;
+  test, run by the floor environment's Python), the check cells included, on
+  JAX: the backend a Colab learner's setup cell picks;
 - the backend-sensitive package tests on JAX (penalties, seeding, the floor
   check, Jacobians): the rest of the package tests run on JAX in the pinned
   environment, and the floor adds nothing backend-specific to them.
@@ -52,7 +53,7 @@ def _check(result, summary, what):
 @pytest.mark.parametrize("backend, what, args", [
     ("tensorflow", "package tests on TensorFlow", ["-m", "not book", "tests"]),
     ("jax", "backend-sensitive package tests on JAX", JAX_TESTS),
-    ("tensorflow", "nbval over every chapter in fast mode", ["tests/test_chapters.py", "-k", "nbval_in_fast_mode"]),
+    ("jax", "nbval over every chapter in fast mode", ["tests/test_chapters.py", "-k", "nbval_in_fast_mode"]),
 ])
 def test_floor_environment(floor_python, backend, what, args):
     _check(*_pytest(floor_python, backend, *args), what)
