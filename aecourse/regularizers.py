@@ -67,7 +67,8 @@ def mean_activation(h):
     >>> rho_hat = mean_activation(np.array([[0.0, 1.0], [0.5, 0.0]]))  # [0.25, 0.5]
     """
     h = ops.convert_to_tensor(h)
-    return ops.mean(h, axis=tuple(range(len(h.shape) - 1)))
+    count = ops.cast(ops.size(h) // h.shape[-1], h.dtype)  # a sum, not ops.mean: on JAX that computes float64 in float32
+    return ops.sum(h, axis=tuple(range(len(h.shape) - 1))) / count
 
 
 def kl_divergence(rho, rho_hat, epsilon=EPSILON):
