@@ -8,7 +8,7 @@ from this checkout through `PYTHONPATH`):
   test, run by the floor environment's Python), the check cells included, on
   JAX: the backend a Colab learner's setup cell picks;
 - the backend-sensitive package tests on JAX (penalties, seeding, the floor
-  check, Jacobians): the rest of the package tests run on JAX in the pinned
+  check, Jacobians, gradients): the rest of the package tests run on JAX in the pinned
   environment, and the floor adds nothing backend-specific to them.
 
 The Colab standalone test (`tests/test_colab.py`) runs in the same
@@ -28,7 +28,7 @@ from envs import floor_venv
 pytestmark = [pytest.mark.book, pytest.mark.floor]
 
 JAX_TESTS = ["tests/test_regularizers.py", "tests/test_runtime_reporting_plotting.py", "tests/test_compat.py",
-             "tests/test_jacobian.py"]
+             "tests/test_jacobian.py", "tests/test_autodiff.py"]
 
 
 @pytest.fixture(scope="module")
