@@ -35,12 +35,14 @@ book: setup
 ## test: the whole test suite, package tests on TensorFlow, JAX and PyTorch; the floor check
 ## (tests/test_floor.py, tests/test_colab.py) runs with the TensorFlow pass in a cached venv.
 ## nbval over the chapters in fast mode runs once, in the floor venv on JAX (tests/test_floor.py), not twice.
-## The JAX and PyTorch passes run the package tests on two workers (pytest-xdist): most of a
-## small test's time is Keras tracing, single-threaded, so two processes use both cores.
+## Every pass runs on two workers (pytest-xdist): most of a small test's time is Keras tracing,
+## single-threaded, so two processes use both cores. In the TensorFlow pass one worker takes the
+## floor venv's tests (xdist_group "floor"), one the site's ("site"), one grading's ("grading"): each
+## group shares expensive fixtures, so it stays on one worker.
 test: setup browser sandbox
-	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -ra --durations=20 tests -k "not test_chapter_passes_nbval_in_fast_mode"
-	KERAS_BACKEND=jax $(PY) -m pytest -q -ra --durations=10 -n 2 -m "not book" tests
-	KERAS_BACKEND=torch $(PY) -m pytest -q -ra --durations=10 -n 2 -m "not book" tests
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -ra --durations=20 -n 2 --dist loadgroup tests -k "not test_chapter_passes_nbval_in_fast_mode"
+	KERAS_BACKEND=jax $(PY) -m pytest -q -ra --durations=10 -n 2 --dist loadgroup -m "not book" tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -ra --durations=10 -n 2 --dist loadgroup -m "not book" tests
 
 ## student-site: the site with every exercise solution left out, in _build/student/html.
 student-site: setup

@@ -5,8 +5,8 @@ Two tests need an environment other than `.venv`: the Colab standalone test
 `floor_venv()`: what a Colab runtime ships that the chapters use (TensorFlow,
 Keras, JAX, matplotlib, scikit-image, PyWavelets, scikit-learn, NumPy, SciPy,
 and ipykernel/nbclient to run a notebook) at the **oldest versions the package supports**
-(`aecourse.compat.MINIMUM`, what Colab shipped in 2025), plus pytest, nbval and
-PyYAML to run the tests there. `aecourse` itself is not installed in it.
+(`aecourse.compat.MINIMUM`, what Colab shipped in 2025), plus pytest, pytest-xdist, nbval
+and PyYAML to run the tests there (on two workers). `aecourse` itself is not installed in it.
 
 It is cached in `~/.cache/aecourse/` (or `$AECOURSE_CACHE`) under a name that
 hashes the Python version and the requirements; it is made again when the
@@ -30,7 +30,7 @@ from aecourse.compat import MINIMUM
 
 # Pinned as in requirements.txt: what the chapters import besides the backends, and what runs the tests.
 PINNED = ["matplotlib", "scikit-image", "PyWavelets", "scikit-learn", "scipy", "ipykernel", "nbclient", "nbformat",
-          "pytest", "nbval", "PyYAML"]
+          "pytest", "pytest-xdist", "nbval", "PyYAML"]
 
 
 def _name(requirement):

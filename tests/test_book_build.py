@@ -6,7 +6,8 @@ import pytest
 
 from conftest import CHAPTERS
 
-pytestmark = pytest.mark.book
+# One xdist worker runs test_site.py and test_book_build.py: they share the site built once (`built_site`).
+pytestmark = [pytest.mark.book, pytest.mark.xdist_group("site")]
 
 
 def test_every_page_is_built(built_site):

@@ -24,7 +24,8 @@ import pytest
 from conftest import BOOK, ROOT, report
 from envs import floor_venv
 
-pytestmark = [pytest.mark.book, pytest.mark.colab]
+# One xdist worker runs this file and test_floor.py: they share the floor venv (this test installs into it).
+pytestmark = [pytest.mark.book, pytest.mark.colab, pytest.mark.xdist_group("floor")]
 
 CHAPTER = BOOK / "01_undercomplete.ipynb"
 

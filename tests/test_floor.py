@@ -25,7 +25,8 @@ import pytest
 from conftest import ROOT, report
 from envs import floor_venv
 
-pytestmark = [pytest.mark.book, pytest.mark.floor]
+# One xdist worker runs this file and test_colab.py: they share the floor venv (test_colab installs into it).
+pytestmark = [pytest.mark.book, pytest.mark.floor, pytest.mark.xdist_group("floor")]
 
 JAX_TESTS = ["tests/test_regularizers.py", "tests/test_runtime_reporting_plotting.py", "tests/test_compat.py",
              "tests/test_jacobian.py", "tests/test_autodiff.py"]
@@ -51,9 +52,9 @@ def _check(result, summary, what):
 
 
 @pytest.mark.parametrize("backend, what, args", [
-    ("tensorflow", "package tests on TensorFlow", ["-m", "not book", "tests"]),
+    ("tensorflow", "package tests on TensorFlow", ["-n", "2", "--dist", "loadgroup", "-m", "not book", "tests"]),
     ("jax", "backend-sensitive package tests on JAX", JAX_TESTS),
-    ("jax", "nbval over every chapter in fast mode", ["tests/test_chapters.py", "-k", "nbval_in_fast_mode"]),
+    ("jax", "nbval over every chapter in fast mode", ["-n", "2", "tests/test_chapters.py", "-k", "nbval_in_fast_mode"]),
 ])
 def test_floor_environment(floor_python, backend, what, args):
     _check(*_pytest(floor_python, backend, *args), what)

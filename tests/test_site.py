@@ -30,7 +30,8 @@ import pytest
 
 from conftest import CHAPTERS, ROOT, build_book, report
 
-pytestmark = pytest.mark.book
+# One xdist worker runs test_site.py and test_book_build.py: they share the site built once (`built_site`).
+pytestmark = [pytest.mark.book, pytest.mark.xdist_group("site")]
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/"
