@@ -23,8 +23,11 @@ from aecourse.course import exercises, scan, student
 
 from conftest import BOOK, ROOT
 
+# One xdist worker runs this file: its module fixtures grade a whole corpus once.
+pytestmark = pytest.mark.xdist_group("grading")
+
 CHAPTER_1 = BOOK / "01_undercomplete.ipynb"
-LABELS = ["ex-1-error", "ex-1-pca", "ex-1-tied", "ex-1-train", "ex-1-linear-error", "ex-1-bottleneck"]
+LABELS = ["ex-1-error", "ex-1-pca", "ex-1-tied", "ex-1-train", "ex-1-linear-error", "ex-1-control"]
 SCORED = LABELS[:-1]
 MARKER = "ae-test-gradebook-rewriter"
 
@@ -72,7 +75,8 @@ RIGHT = {
     "ex-1-tied": "def tied_decode(h, W, b_prime):\n    return 1 / (1 + np.exp(-(h @ W.T + b_prime)))",
     "ex-1-train": TRAIN_WITH_NUMPY,
     "ex-1-linear-error": "linear_error = 3.75",
-    "ex-1-bottleneck": 'bottleneck_answer = "=1+1 It can copy: the identity map reconstructs perfectly and learns nothing."',
+    "ex-1-control": ('control_answer = "=1+1 The garment-only network saw more images of each garment class than '
+                     'the control, whose random subset of the same size is only partly made of garments."'),
 }
 WRONG_ERROR = "def per_image_error(x, x_hat):\n    return ((x - x_hat) ** 2).mean(axis=1)"
 PASS_LINE = "\u2714 ex-1-error: per-image squared error matches the reference"
@@ -263,9 +267,10 @@ def test_gradebook_matches_the_corpus_cell_for_cell(graded):
 
 def test_explain_answers_are_carried_verbatim_and_spreadsheet_safe(graded):
     rows = _rows(graded["out"])
-    assert rows["00_honest.ipynb"]["ex-1-bottleneck"] == (
-        "'=1+1 It can copy: the identity map reconstructs perfectly and learns nothing.")
-    assert rows["untouched.ipynb"]["ex-1-bottleneck"] == ""
+    assert rows["00_honest.ipynb"]["ex-1-control"] == (
+        "'=1+1 The garment-only network saw more images of each garment class than the control, whose random "
+        "subset of the same size is only partly made of garments.")
+    assert rows["untouched.ipynb"]["ex-1-control"] == ""
     assert "not answered" in (graded["out"] / "feedback" / "untouched.md").read_text()
 
 
