@@ -156,32 +156,67 @@ def _wta_numpy(h, rate, training, axis=0, rounding=np.ceil):
     return np.where(h >= kth, h, 0.0)
 
 
-def test_lifetime_wta_accepts_a_keras_layer_in_a_model(capsys):
-    class LifetimeWTA(keras.layers.Layer):
-        def __init__(self, rate, **kwargs):
-            super().__init__(**kwargs)
-            self.rate = rate
+class LifetimeWTA(keras.layers.Layer):
+    """The model answer's layer; the batch size may be unknown while tracing (TensorFlow's fit)."""
 
-        def call(self, inputs, training=None):
-            if not training:
-                return inputs
-            keep = max(1, int(np.ceil(self.rate * inputs.shape[0])))
-            kth = keras.ops.top_k(keras.ops.transpose(inputs), keep)[0][:, -1]
-            return keras.ops.where(inputs >= kth, inputs, keras.ops.zeros_like(inputs))
+    def __init__(self, rate, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = rate
 
-    def lifetime_wta(h, rate, training):
-        inputs = keras.Input((h.shape[1],))
-        return keras.Model(inputs, LifetimeWTA(rate)(inputs))(np.asarray(h, "float32"), training=bool(training))
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        n = keras.ops.shape(inputs)[0]
+        keep = keras.ops.cast(keras.ops.ceil(self.rate * keras.ops.cast(n, "float32")), "int32")
+        kth = keras.ops.sort(inputs, axis=0)[n - keep]  # each unit's keep-th largest activation
+        return keras.ops.where(inputs >= kth, inputs, keras.ops.zeros_like(inputs))
 
-    ch2.check_lifetime_wta(lifetime_wta)
-    assert capsys.readouterr().out.startswith("\u2714 ex-2-wta: ")
+
+def _wta_autoencoder(x, rate):
+    inputs = keras.Input((784,))
+    relu_codes = keras.layers.Dense(32, activation="relu")(inputs)
+    codes = LifetimeWTA(rate)(relu_codes)
+    autoencoder = keras.Model(inputs, keras.layers.Dense(784, activation="sigmoid")(codes))
+    autoencoder.compile(keras.optimizers.Adam(1e-3), loss="mse")
+    autoencoder.fit(x, x, epochs=1, batch_size=64, verbose=0)
+    x = np.asarray(x, "float32")
+    return np.stack([keras.ops.convert_to_numpy(keras.Model(inputs, relu_codes)(x)),
+                     keras.ops.convert_to_numpy(keras.Model(inputs, codes)(x, training=True)),
+                     keras.ops.convert_to_numpy(keras.Model(inputs, codes)(x, training=False))])
+
+
+def test_lifetime_wta_accepts_a_keras_layer_trained_in_a_model(capsys):
+    ch2.check_lifetime_wta(_wta_autoencoder)
+    assert capsys.readouterr().out == (
+        "\u2714 ex-2-wta: lifetime winner-take-all layer works in a trained model: in training each unit keeps its "
+        "ceil(rate * n) largest activations of the batch, at inference the codes pass unchanged\n")
+
+
+def _fake_wta(train=None, infer=None, before=None):
+    """An answer that returns ReLU codes of a random encoder, with the given (wrong) layer behaviour."""
+    def answer(x, rate):
+        rng = np.random.default_rng(0)
+        relu = np.maximum(np.asarray(x, "float64") @ rng.normal(0, 0.05, (784, 32)) + rng.normal(0, 0.1, 32), 0.0)
+        relu += (relu > 0) * rng.uniform(1e-3, 2e-3, relu.shape)  # no ties
+        training = (train or (lambda h, rate: _wta_numpy(h, rate, True)))(relu, rate)
+        inference = (infer or (lambda h, rate: h))(relu, rate)
+        return np.stack([(before or (lambda h: h))(relu), training, inference])
+    return answer
+
+
+def test_the_fake_wta_answer_passes():  # so that the wrong ones below fail for their fault alone
+    ch2.check_lifetime_wta(_fake_wta())
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda h, rate, training: _wta_numpy(h, rate, training, axis=1),             # per input: population, not lifetime
-    lambda h, rate, training: _wta_numpy(h, rate, True),                         # sparsifies at inference too
-    lambda h, rate, training: _wta_numpy(h, rate, training, rounding=np.floor),  # floor instead of ceil
-    lambda h, rate, training: np.asarray(h),                                     # never sparsifies
+    _fake_wta(train=lambda h, rate: _wta_numpy(h, rate, True, axis=1)),             # per input: population WTA
+    _fake_wta(infer=lambda h, rate: _wta_numpy(h, rate, True)),                     # sparsifies at inference too
+    _fake_wta(train=lambda h, rate: _wta_numpy(h, rate, True, rounding=np.floor)),  # floor instead of ceil
+    _fake_wta(train=lambda h, rate: h),                                             # never sparsifies
+    _fake_wta(train=lambda h, rate: np.concatenate([_wta_numpy(part, rate, True)    # per mini-batch of 64
+                                                    for part in np.split(h, 4)])),
+    _fake_wta(before=lambda h: h - 1.0),                                            # not the ReLU codes
+    lambda x, rate: np.zeros((2, len(x), 32)),                                      # two arrays, not three
 ])
 def test_lifetime_wta_rejects(wrong):
     with pytest.raises(ExerciseFailure, match="^ex-2-wta"):
@@ -198,9 +233,25 @@ def test_k_sparse_judge_passes_a_trained_model_and_rejects_weak_or_wrong_ones():
     hidden = TopK(20)(keras.layers.Dense(256, activation="relu")(inputs))
     model = keras.Model(inputs, keras.layers.Dense(784, activation="sigmoid")(hidden))
     untrained = [w.copy() for w in model.get_weights()]
-    model.compile(keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
-    model.fit(x_train, x_train, epochs=30, batch_size=64, verbose=0)
-    assert "reconstructs held-out" in check.judge(cases, [model.get_weights()])
+    model.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(5e-3, 10 * 20)),
+                  loss="binary_crossentropy")
+    raw = keras.models.clone_model(model)
+    mean = x_train.mean(axis=0)
+    model.fit(x_train - mean, x_train, epochs=10, batch_size=100, verbose=0)  # the model answer: 13.7 +- 0.1
+    kernel, bias, *rest = model.get_weights()
+    assert "reconstructs held-out" in check.judge(cases, [[kernel, bias - mean @ kernel, *rest]])
+    raw.set_weights(untrained)
+    raw.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(5e-3, 10 * 20)),
+                loss="binary_crossentropy")
+    raw.fit(x_train, x_train, epochs=10, batch_size=100, verbose=0)  # the same on raw pixels: 20.2 +- 0.3
+    with pytest.raises(ExerciseFailure, match="^ex-2-topk-train: with 20 active units"):
+        check.judge(cases, [raw.get_weights()])
+    weak = keras.models.clone_model(model)
+    weak.set_weights(untrained)
+    weak.compile(keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
+    weak.fit(x_train, x_train, epochs=1, batch_size=100, verbose=0)  # 20 steps: the bound must reject it
+    with pytest.raises(ExerciseFailure, match="^ex-2-topk-train: with 20 active units"):
+        check.judge(cases, [weak.get_weights()])
     with pytest.raises(ExerciseFailure, match="^ex-2-topk-train: with 20 active units"):
         check.judge(cases, [untrained])
     with pytest.raises(ExerciseFailure, match="^ex-2-topk-train: expected Dense"):
@@ -222,20 +273,37 @@ def test_k_sparse_reference_keeps_the_k_largest_units():
                                expected, rtol=1e-12)
 
 
-def test_l1_sigmoid_gradient():
-    h = 1 / (1 + np.exp(2.0))
-    ch2.check_l1_sigmoid_gradient(0.2 * h * (1 - h))
+def _softplus_gradient(lam=0.2, a=(-2.0, 3.0)):
+    return lam / (1 + np.exp(-np.array(a)))
 
 
-@pytest.mark.parametrize("wrong", [0.2, 0.2 / (1 + np.exp(2.0)), 0.0, (1 / (1 + np.exp(2.0))) * (1 - 1 / (1 + np.exp(2.0))),
-                                   np.array([0.021, 0.0])])
-def test_l1_sigmoid_gradient_rejects(wrong):
-    with pytest.raises(ExerciseFailure, match="^ex-2-l1-gradient"):
-        ch2.check_l1_sigmoid_gradient(wrong)
+def test_l1_softplus_gradient(capsys):
+    ch2.check_l1_softplus_gradient(np.round(_softplus_gradient(), 4))  # "to 4 decimals" passes
+    assert capsys.readouterr().out == (
+        "\u2714 ex-2-l1-gradient: the L1 gradient at a softplus unit's pre-activation is right\n")
+
+
+_A = np.array([-2.0, 3.0])
+_S = 1 / (1 + np.exp(-_A))
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (np.array([0.2, 0.2]), "sign"),                                   # d/dh, not d/da
+    (0.2 * np.logaddexp(0, _A), "lambda \\* h"),                      # the penalty itself
+    (0.2 * _S * (1 - _S), "sigmoid"),                                 # the sigmoid unit's formula
+    (0.2 * _S[::-1], "order"),                                        # swapped
+    (0.2 * (1 - _S), "is not"),                                       # sign of a flipped
+    (_S, "is not"),                                                   # lambda forgotten
+    (0.02384, "2 numbers"),                                           # one number only
+    (np.array([0.0238, 0.1905, 0.0]), "2 numbers"),                   # three numbers
+])
+def test_l1_softplus_gradient_rejects(wrong, hint):
+    with pytest.raises(ExerciseFailure, match=f"^ex-2-l1-gradient: .*{hint}"):
+        ch2.check_l1_softplus_gradient(wrong)
 
 
 def test_lifetime_answer_needs_a_real_answer():
-    ch2.check_lifetime_population_answer(" ".join(["word"] * 30))
+    ch2.check_lifetime_population_answer(" ".join(["word"] * 30))  # explain: the instructor reads it
     with pytest.raises(ExerciseFailure, match="^ex-2-lifetime"):
         ch2.check_lifetime_population_answer("it is not sparse")
     with pytest.raises(ExerciseFailure, match="^ex-2-lifetime"):
