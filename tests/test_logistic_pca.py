@@ -13,11 +13,11 @@ def _low_rank_pixels(rng, n, rank=2, dim=40):
 def test_recovers_a_logistic_low_rank_model_and_encodes_new_data():
     rng = np.random.default_rng(0)
     x, _ = _low_rank_pixels(rng, 300)
-    lpca = LogisticPCA(2, steps=600).fit(x[:200])
+    lpca = LogisticPCA(2, steps=150, learning_rate=0.2).fit(x[:200])
     held_out = lpca.inverse_transform(lpca.transform(x[200:]))
     assert held_out.shape == (100, 40)
     assert np.abs(held_out - x[200:]).mean() < 0.02   # exact model: near-perfect reconstructions
-    one = LogisticPCA(1, steps=600).fit(x[:200])        # a code too small cannot do that
+    one = LogisticPCA(1, steps=150, learning_rate=0.2).fit(x[:200])        # a code too small cannot do that
     assert np.abs(one.inverse_transform(one.transform(x[200:])) - x[200:]).mean() > 0.05
 
 
