@@ -53,7 +53,9 @@ class LogisticPCA:
                                        embeddings_initializer=keras.initializers.RandomNormal(0.0, 0.01, self.seed))
         model = keras.Model(index, self.decoder(codes(index)))
         model.compile(keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
-        model.fit(np.arange(len(x)), x, batch_size=len(x), epochs=self.steps, shuffle=False, verbose=0)
+        rows, targets = keras.ops.arange(len(x), dtype="int32"), keras.ops.convert_to_tensor(x)
+        for _ in range(self.steps):  # one compiled step each, without fit's per-epoch set-up
+            model.train_on_batch(rows, targets)
         return keras.ops.convert_to_numpy(codes.embeddings)
 
     def fit(self, x):
@@ -62,7 +64,6 @@ class LogisticPCA:
         mean = np.clip(x.mean(axis=0), 1e-3, 1 - 1e-3)
         self.decoder = keras.layers.Dense(x.shape[1], activation="sigmoid", name="decoder",
                                           bias_initializer=keras.initializers.Constant(np.log(mean / (1 - mean))))
-        self.decoder.trainable = True
         self._optimise_codes(x)
         return self
 

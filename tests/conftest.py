@@ -28,6 +28,30 @@ def _seeded():
     yield
 
 
+def pytest_configure(config):
+    """Stops a `--dist loadgroup` run that pytest-xdist cannot group on this pytest.
+
+    Tests marked `xdist_group` share an expensive fixture (a site build, a graded
+    corpus). pytest-xdist groups them by rewriting a test's private `_nodeid`;
+    pytest 9.2 no longer reads it, so the grouping silently does nothing and every
+    worker builds the fixture again.
+    """
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    from _pytest.nodes import Node
+
+    probe = object.__new__(Node)  # a bare node: what xdist rewrites, without collecting anything
+    probe._nodeid = "probe@group"
+    try:
+        grouped = probe.nodeid == "probe@group"
+    except AttributeError:
+        grouped = False
+    if not grouped:
+        raise pytest.UsageError(f"pytest {pytest.__version__} breaks pytest-xdist's --dist loadgroup (tests "
+                                "of one xdist_group would run on several workers): "
+                                "pip install -r requirements.txt installs the pytest it pins")
+
+
 # --- Shared by the site tests (tests/test_book_build.py, tests/test_site.py) ---
 
 # Lines the tests want shown at the end of the run (timings, artifact folders).

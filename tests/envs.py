@@ -6,16 +6,20 @@ Two tests need an environment other than `.venv`: the Colab standalone test
 Keras, JAX, matplotlib, scikit-image, PyWavelets, scikit-learn, NumPy, SciPy,
 and ipykernel/nbclient to run a notebook) at the **oldest versions the package supports**
 (`aecourse.compat.MINIMUM`, what Colab shipped in 2025), plus pytest, pytest-xdist, nbval
-and PyYAML to run the tests there (on two workers). `aecourse` itself is not installed in it.
+and PyYAML to run the tests there (on two workers). `aecourse` itself is not installed in it,
+and no test installs anything into it: the floor tests import `aecourse` from this
+checkout (`PYTHONPATH`), and the Colab test installs it into an `overlay_venv()` of its own.
 
 It is cached in `~/.cache/aecourse/` (or `$AECOURSE_CACHE`) under a name that
 hashes the Python version and the requirements; it is made again when the
 requirements change or its installed packages no longer match the list
 recorded when it was made. Other packages take their version from
 requirements.txt where it pins them, so only what the floor forces (NumPy and
-TensorFlow's own dependencies) differs from the pinned environment.
+TensorFlow's own dependencies) differs from the pinned environment. A file lock
+lets tests on several pytest-xdist workers ask for it at once: one makes it, the others wait.
 """
 
+import fcntl
 import hashlib
 import os
 import pathlib
@@ -53,9 +57,9 @@ def floor_requirements():
 
 
 def freeze(python):
-    """`pip freeze` of an environment, without aecourse."""
+    """`pip freeze --all` of an environment, sorted."""
     result = subprocess.run([str(python), "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True)
-    return sorted(line for line in result.stdout.splitlines() if not line.lower().startswith("aecourse"))
+    return sorted(result.stdout.splitlines())
 
 
 def floor_venv():
@@ -63,23 +67,42 @@ def floor_venv():
     requirements = floor_requirements()
     key = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()[:12]
     cache = pathlib.Path(os.environ.get("AECOURSE_CACHE", pathlib.Path.home() / ".cache" / "aecourse"))
+    cache.mkdir(parents=True, exist_ok=True)
     venv = cache / f"floor-venv-{key}"
     python = venv / "bin" / "python"
     record = venv / "freeze.txt"
-    if record.is_file():  # nothing left over from a run (aecourse), nothing changed since it was made
-        subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "aecourse"], capture_output=True)
-        if freeze(python) == record.read_text().split():
+    with open(cache / "floor-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if record.is_file() and freeze(python) == record.read_text().split():
             report(f"reused the floor environment {venv}")
             return python
-    for old in cache.glob("floor-venv-*"):
-        shutil.rmtree(old, ignore_errors=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    result = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *requirements],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-4000:]
-    record.write_text("\n".join(freeze(python)) + "\n")
-    report(f"made the floor environment {venv} ({', '.join(requirements[:4])}) "
-           f"in {time.perf_counter() - start:.0f} s")
+        for old in cache.glob("floor-venv-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        result = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                                 *requirements], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-4000:]
+        record.write_text("\n".join(freeze(python)) + "\n")
+        report(f"made the floor environment {venv} ({', '.join(requirements[:4])}) "
+               f"in {time.perf_counter() - start:.0f} s")
+        return python
+
+
+def overlay_venv(base_python, path):
+    """A new, empty virtual environment at `path` that sees the packages of `base_python`'s.
+
+    What is installed into it (`python -m pip install ...`, with the base's pip) lands in
+    it, not in the base environment; made in well under a second, unlike a copy.
+
+    Returns:
+        The overlay's Python.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    python = pathlib.Path(path) / "bin" / "python"
+    paths = {}
+    for name, interpreter in (("base", base_python), ("overlay", python)):
+        paths[name] = subprocess.run([str(interpreter), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                                     capture_output=True, text=True, check=True).stdout.strip()
+    pathlib.Path(paths["overlay"], "_base_environment.pth").write_text(paths["base"] + "\n")
     return python

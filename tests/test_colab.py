@@ -8,9 +8,10 @@ in 2025), and no `aecourse`. The chapter's setup cell must install `aecourse`
 itself: here from a copy of this checkout (`AECOURSE_INSTALL`), for readers
 from the repository URL.
 
-The environment is the cached floor environment of `tests/envs.py`, shared
-with `tests/test_floor.py`; before each run `aecourse` is uninstalled and the
-installed packages are compared with the list recorded when it was made.
+The environment is a new, empty overlay (`tests/envs.overlay_venv`) on the
+cached floor environment of `tests/envs.py`, shared with `tests/test_floor.py`:
+the setup cell installs `aecourse` into the overlay, and the floor environment
+is left as it was, so the floor tests may run at the same time on another worker.
 """
 
 import os
@@ -22,20 +23,20 @@ import time
 import pytest
 
 from conftest import BOOK, ROOT, report
-from envs import floor_venv
+from envs import floor_venv, freeze, overlay_venv
 
-# One xdist worker runs this file and test_floor.py: they share the floor venv (this test installs into it).
-pytestmark = [pytest.mark.book, pytest.mark.colab, pytest.mark.xdist_group("floor")]
+pytestmark = [pytest.mark.book, pytest.mark.colab]
 
 CHAPTER = BOOK / "01_undercomplete.ipynb"
 
 
-@pytest.fixture(scope="session")
-def colab_python():
-    """The Python of the Colab-like (floor) environment, without aecourse before and after the test."""
-    python = floor_venv()
-    yield python
-    subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "aecourse"], capture_output=True)
+@pytest.fixture()
+def colab_python(tmp_path):
+    """The Python of a new overlay on the floor environment; checks the floor environment is left unchanged."""
+    floor = floor_venv()
+    before = freeze(floor)
+    yield overlay_venv(floor, tmp_path / "colab-venv")
+    assert freeze(floor) == before, "the Colab test changed the shared floor environment"
 
 
 RUNNER = textwrap.dedent("""

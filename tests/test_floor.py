@@ -11,8 +11,8 @@ from this checkout through `PYTHONPATH`):
   check, Jacobians, gradients): the rest of the package tests run on JAX in the pinned
   environment, and the floor adds nothing backend-specific to them.
 
-The Colab standalone test (`tests/test_colab.py`) runs in the same
-environment. The pinned environment's own run (`make test`) covers the
+The Colab standalone test (`tests/test_colab.py`) runs in an overlay on the
+same environment, which it leaves unchanged, so these tests may run beside it. The pinned environment's own run (`make test`) covers the
 newest versions.
 """
 
