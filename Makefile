@@ -32,15 +32,16 @@ browser:
 book: setup
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-## test: the whole test suite, package tests on TensorFlow, JAX and PyTorch; the floor check
-## (tests/test_floor.py, tests/test_colab.py) runs with the TensorFlow pass in a cached venv.
-## nbval over the chapters in fast mode runs once, in the floor venv on JAX (tests/test_floor.py), not twice.
+## test: the whole test suite. Each backend's package tests run once: TensorFlow's in the cached
+## floor venv (tests/test_floor.py: TensorFlow 2.19 / Keras 3.10, what Colab shipped), JAX's (the
+## book's default) and PyTorch's in .venv at the pinned versions. The TensorFlow pass runs the
+## "book" tests: the floor venv's runs (its package tests, nbval over every chapter in fast mode on
+## JAX), the Colab test, the strict site build, grading's student edition (chapter 6 on TensorFlow).
 ## Every pass runs on two workers (pytest-xdist): most of a small test's time is Keras tracing,
-## single-threaded, so two processes use both cores. In the TensorFlow pass one worker takes the
-## floor venv's tests (xdist_group "floor"), one the site's ("site"), one grading's ("grading"): each
-## group shares expensive fixtures, so it stays on one worker.
+## single-threaded, so two processes use both cores. Tests that share an expensive fixture stay on
+## one worker (xdist_group "site": one book build; "grading": one graded corpus).
 test: setup browser sandbox
-	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -ra --durations=20 -n 2 --dist loadgroup tests -k "not test_chapter_passes_nbval_in_fast_mode"
+	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -ra --durations=20 -n 2 --dist loadgroup -m book tests -k "not test_chapter_passes_nbval_in_fast_mode"
 	KERAS_BACKEND=jax $(PY) -m pytest -q -ra --durations=10 -n 2 --dist loadgroup -m "not book" tests
 	KERAS_BACKEND=torch $(PY) -m pytest -q -ra --durations=10 -n 2 --dist loadgroup -m "not book" tests
 

@@ -3,7 +3,9 @@
 Runs, in the cached floor environment of `tests/envs.py` (`aecourse` taken
 from this checkout through `PYTHONPATH`):
 
-- the package tests (`-m "not book"`) on TensorFlow;
+- the package tests (`-m "not book"`) on TensorFlow: the only run of the
+  package tests on TensorFlow in `make test` (JAX and PyTorch run them in the
+  pinned environment);
 - nbval in fast mode over every chapter (`tests/test_chapters.py`'s nbval
   test, run by the floor environment's Python), the check cells included, on
   JAX: the backend a Colab learner's setup cell picks;
@@ -12,8 +14,7 @@ from this checkout through `PYTHONPATH`):
   environment, and the floor adds nothing backend-specific to them.
 
 The Colab standalone test (`tests/test_colab.py`) runs in an overlay on the
-same environment, which it leaves unchanged, so these tests may run beside it. The pinned environment's own run (`make test`) covers the
-newest versions.
+same environment, which it leaves unchanged, so these tests may run beside it.
 """
 
 import os
@@ -25,8 +26,7 @@ import pytest
 from conftest import ROOT, report
 from envs import floor_venv
 
-# One xdist worker runs this file and test_colab.py: they share the floor venv (test_colab installs into it).
-pytestmark = [pytest.mark.book, pytest.mark.floor, pytest.mark.xdist_group("floor")]
+pytestmark = [pytest.mark.book, pytest.mark.floor]
 
 JAX_TESTS = ["tests/test_regularizers.py", "tests/test_runtime_reporting_plotting.py", "tests/test_compat.py",
              "tests/test_jacobian.py", "tests/test_autodiff.py"]
