@@ -32,10 +32,11 @@ browser:
 book: setup
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-## test: the whole test suite. Each backend's package tests run once: TensorFlow's in the cached
-## floor venv (tests/test_floor.py: TensorFlow 2.19 / Keras 3.10, what Colab shipped), JAX's (the
-## book's default) and PyTorch's in .venv at the pinned versions (PyTorch's without the grading tool's
-## tests, marker "grading": nothing in them depends on the backend). The TensorFlow pass runs the
+## test: the whole test suite. The package tests run on TensorFlow in the cached floor venv
+## (tests/test_floor.py: TensorFlow 2.19 / Keras 3.10, what Colab shipped; the backend-sensitive ones
+## on JAX there too), on JAX (the book's default) and PyTorch in .venv at the pinned versions
+## (PyTorch's without the grading tool's tests, marker "grading", to save time). Not run: the package
+## tests on the pinned (newest) TensorFlow. The TensorFlow pass runs the
 ## "book" tests: the floor venv's runs (its package tests, nbval over every chapter in fast mode on
 ## JAX), the Colab test, the strict site build, grading's student edition (chapter 6 on TensorFlow).
 ## Every pass runs on two workers (pytest-xdist): most of a small test's time is Keras tracing,
