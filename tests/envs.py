@@ -17,6 +17,8 @@ recorded when it was made. Other packages take their version from
 requirements.txt where it pins them, so only what the floor forces (NumPy and
 TensorFlow's own dependencies) differs from the pinned environment. A file lock
 lets tests on several pytest-xdist workers ask for it at once: one makes it, the others wait.
+A floor environment of other requirements (another checkout's) is removed only once it
+has not been used for `STALE_AFTER_S`, so two checkouts can test at the same time.
 """
 
 import fcntl
@@ -35,6 +37,9 @@ from aecourse.compat import MINIMUM
 # Pinned as in requirements.txt: what the chapters import besides the backends, and what runs the tests.
 PINNED = ["matplotlib", "scikit-image", "PyWavelets", "scikit-learn", "scipy", "ipykernel", "nbclient", "nbformat",
           "pytest", "pytest-xdist", "nbval", "PyYAML"]
+
+# A floor environment of other requirements unused for this long is removed when one is made.
+STALE_AFTER_S = 7 * 24 * 3600
 
 
 def _name(requirement):
@@ -62,6 +67,11 @@ def freeze(python):
     return sorted(result.stdout.splitlines())
 
 
+def recorded_freeze(python):
+    """The `freeze()` recorded when the environment of `python` was made by `floor_venv()`."""
+    return pathlib.Path(python).parents[1].joinpath("freeze.txt").read_text().splitlines()
+
+
 def floor_venv():
     """The Python of the cached floor environment, made (and timed) when missing or stale."""
     requirements = floor_requirements()
@@ -73,11 +83,13 @@ def floor_venv():
     record = venv / "freeze.txt"
     with open(cache / "floor-venv.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if record.is_file() and freeze(python) == record.read_text().split():
+        if record.is_file() and freeze(python) == recorded_freeze(python):
+            venv.touch()  # marks it used (see STALE_AFTER_S)
             report(f"reused the floor environment {venv}")
             return python
         for old in cache.glob("floor-venv-*"):
-            shutil.rmtree(old, ignore_errors=True)
+            if old == venv or time.time() - old.stat().st_mtime > STALE_AFTER_S:
+                shutil.rmtree(old, ignore_errors=True)
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         result = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
@@ -104,5 +116,6 @@ def overlay_venv(base_python, path):
     for name, interpreter in (("base", base_python), ("overlay", python)):
         paths[name] = subprocess.run([str(interpreter), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                      capture_output=True, text=True, check=True).stdout.strip()
-    pathlib.Path(paths["overlay"], "_base_environment.pth").write_text(paths["base"] + "\n")
+    # An import line, not a path line: `site.addsitedir` also runs the base's own .pth files.
+    pathlib.Path(paths["overlay"], "_base_environment.pth").write_text(f"import site; site.addsitedir({paths['base']!r})\n")
     return python
