@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from aecourse.course import exercises as exercise_cells
-from aecourse.course import notebooks
+from aecourse.course import notebooks, student
 from aecourse.checks import PASS_MARK, REGISTRY
 
 from conftest import BOOK, CHAPTERS, ROOT
@@ -72,13 +72,30 @@ def test_chapter_passes_nbval_in_fast_mode(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
+def test_learner_copy_is_current_and_has_no_solution(path):
+    """`student/NN_x.ipynb`, what the chapter's Colab link opens, is its current student edition."""
+    copy = ROOT / student.LEARNER_DIR / path.name
+    fresh = student.student_edition(_read(path), outputs=False)
+    assert copy.is_file() and _read(copy) == fresh, (
+        f"{copy.relative_to(ROOT)} is missing or stale: run `python -m aecourse student book/ --learner-copy`")
+    reference = _read(path)
+    solutions = {exercise.solution for exercise in exercise_cells.find_exercises(reference)}
+    elsewhere = "\n".join(cell.source for i, cell in enumerate(reference.cells) if i not in solutions)
+    answers = [line.strip() for i in solutions
+               for body in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", reference.cells[i].source, re.DOTALL)
+               for line in body.splitlines() if len(line.strip()) > 12 and line.strip() not in elsewhere]
+    text = "\n".join(cell.source for cell in _read(copy).cells)
+    assert answers and not [line for line in answers if line in text], f"{copy.relative_to(ROOT)} holds solution code"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_ids(CHAPTERS))
 def test_chapter_skeleton(path):
     notebook = _read(path)
     cells = notebook.cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), "first cell: '# Title' + summary"
     badge = cells[1].source
-    colab = f"https://colab.research.google.com/github/aecourse/aecourse/blob/main/book/{path.name}"
-    assert colab in badge, f"badge cell must link to {colab}"
+    colab = f"https://colab.research.google.com/github/aecourse/aecourse/blob/main/student/{path.name}"
+    assert colab in badge, f"badge cell must link to {colab} (the learners' copy, without solutions)"
     stamp = notebook.metadata.get("aecourse", {})
     assert "runtime_fast_s" in stamp and notebooks.badge_times(stamp) in badge, (
         "the badge's run times must be the stamped ones: run `python -m aecourse execute` (it updates them)")

@@ -368,6 +368,22 @@ def test_student_edition_blanks_solutions_and_keeps_checks(reference):
     assert [c.outputs[0]["text"].split(":")[0] for c in checks] == [f"\u2714 {label}" for label in LABELS]
 
 
+
+def test_learner_copy_keeps_only_the_check_cells_outputs(reference, tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    notebook = nbformat.read(reference, as_version=4)
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="a figure's worth of output\n")]
+    nbformat.write(notebook, book / reference.name)
+    written = student.write_learner_copy(book / reference.name)
+    assert written == (tmp_path / student.LEARNER_DIR / reference.name).resolve()
+    copy = nbformat.read(written, as_version=4)
+    assert copy.cells == student.student_edition(notebook, outputs=False).cells
+    assert copy.cells[1].outputs == [] and copy.cells[1].source == notebook.cells[1].source
+    checks = [c for c in copy.cells if "check" in exercises.tags(c)]
+    assert len(checks) == len(LABELS) and all(c.outputs for c in checks), "check cells keep their pass lines"
+    assert all(not c.outputs for c in copy.cells if c.cell_type == "code" and c not in checks)
+
 def test_blank_solution_keeps_code_outside_the_markers():
     source = "import numpy as np\n\ndef f(x):\n    y = 2\n    ### BEGIN SOLUTION\n    return x * y\n    ### END SOLUTION\n"
     assert exercises.blank_solution(source, "ex-9-f") == (

@@ -36,7 +36,8 @@ pytestmark = [pytest.mark.book, pytest.mark.xdist_group("site")]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/"
 LOCAL_MATHJAX = "/_mathjax/"
-COLAB = "https://colab.research.google.com/github/aecourse/aecourse/blob/main/"
+# What a chapter's Colab link opens: the learners' copy (student edition without outputs), not book/.
+COLAB = "https://colab.research.google.com/github/aecourse/aecourse/blob/main/student/"
 WIDTH, HEIGHT = 1280, 1600
 PAGES = [f"book/{path.stem}.html" for path in CHAPTERS]
 
@@ -260,14 +261,12 @@ def test_solutions_are_collapsed(browser, site_url, page):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page", PAGES)
-def test_colab_link_opens_this_chapter(browser, site_url, page):
+def test_notebook_links_open_only_the_learners_copy(browser, site_url, page):
+    """The page's only link to a notebook is its Colab link to the learners' copy: no download, no launch button."""
     _open(browser, site_url + page)
-    links = {a.get_attribute("href") for a in browser.find_elements("css selector", "a[href*='colab.research.google']")}
-    notebook = COLAB + page.removesuffix(".html") + ".ipynb"
-    launch = {a.get_attribute("href") for a in browser.find_elements(
-        "css selector", ".dropdown-launch-buttons a, .btn-launch-colab, a[title*='Colab' i]")}
-    assert notebook in launch, f"{page}: the launch button does not open {notebook}; it has {launch}"
-    assert links == {notebook}, f"{page}: Colab links to other notebooks: {links - {notebook}}"
+    links = {a.get_attribute("href") for a in browser.find_elements("css selector", "a[href*='.ipynb'], a[href*='colab']")}
+    notebook = COLAB + page.removesuffix("html").removeprefix("book/") + "ipynb"
+    assert links == {notebook}, f"{page}: expected one notebook link, to {notebook}; found {links}"
 
 
 # --- the site as a whole -------------------------------------------------------------
@@ -368,3 +367,9 @@ def test_student_site_has_no_solution_code(built_site, student_site, chapter):
     # The exercises and their check cells are all still there.
     assert len(student.select(".exercise")) == len(normal.select(".exercise")) == len(answers)
     assert len(student.select(".tag_check")) == len(normal.select(".tag_check")) > 0
+
+
+def test_no_site_serves_a_notebook(built_site, student_site):
+    """Neither site holds a chapter notebook (Sphinx's `_sources/` copy would serve every solution)."""
+    served = [path for site in (built_site, student_site) for path in site.rglob("*.ipynb")]
+    assert not served, f"the sites serve notebooks with solutions: {served[:3]}"

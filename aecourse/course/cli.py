@@ -1,7 +1,8 @@
 """Command line of the course (`python -m aecourse`).
 
     python -m aecourse execute book/01_undercomplete.ipynb   # re-execute and stamp a chapter
-    python -m aecourse student book/ --out student/          # the student edition
+    python -m aecourse student book/ --out DIR               # the student edition
+    python -m aecourse student book/ --learner-copy          # refresh student/, what the Colab links open
     python -m aecourse grade subs/*.ipynb --reference book/ --out grades/
 """
 
@@ -19,10 +20,13 @@ def _execute(args):
         print(f"{path}: full {stamp['runtime_full_s']} s, fast {stamp.get('runtime_fast_s', '-')} s, "
               f"hash {stamp['source_hash']}")
         print(f"updated {notebooks.write_runtime_table(pathlib.Path(path).parent)}")
+        print(f"updated {student.write_learner_copy(path)}")
 
 
 def _student(args):
-    for path in student.write_student_edition(args.source, args.out):
+    paths = ([student.write_learner_copy(path) for path in student.chapter_paths(args.source)] if args.learner_copy
+             else student.write_student_edition(args.source, args.out))
+    for path in paths:
         print(f"wrote {path}")
 
 
@@ -55,7 +59,10 @@ def main(argv=None):
 
     student = commands.add_parser("student", help="write the student edition (solutions removed)")
     student.add_argument("source", help="a chapter notebook or the book/ folder")
-    student.add_argument("--out", required=True, help="folder for the student notebooks")
+    target = student.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", help="folder for the student notebooks")
+    target.add_argument("--learner-copy", action="store_true",
+                        help="write student/ beside the chapters' folder, without outputs: what the Colab links open")
     student.set_defaults(action=_student)
 
     grade = commands.add_parser("grade", help="grade submissions in a sandbox; write a gradebook")

@@ -1,6 +1,9 @@
 """The student edition of the chapters: every solution blanked, the dropdowns removed.
 
-`python -m aecourse student book/ --out DIR` writes it.
+`python -m aecourse student book/ --out DIR` writes it. The repository keeps a
+copy without outputs in `student/` (`LEARNER_DIR`): the notebooks the chapters'
+"Open in Colab" links open, so that no link sends a learner to a solution.
+`python -m aecourse execute` rewrites a chapter's copy there.
 """
 
 import copy
@@ -25,7 +28,11 @@ def chapter_paths(source):
     return paths
 
 
-def student_edition(notebook):
+# The learners' copy of the chapters, next to `book/`: what the Colab links open.
+LEARNER_DIR = "student"
+
+
+def student_edition(notebook, outputs=True):
     """The student edition of a chapter notebook (the input is not modified).
 
     Each solution between the markers is blanked (`exercises.blank_solution`;
@@ -36,11 +43,18 @@ def student_edition(notebook):
 
     Args:
         notebook: a reference chapter (`nbformat` notebook).
+        outputs: `False` to clear the outputs of every code cell but the check
+            cells (whose pass lines the self-check compares), as for the
+            learners' copy that Colab opens.
 
     Returns:
         The student edition, a new notebook.
     """
     edition = copy.deepcopy(notebook)
+    if not outputs:
+        for cell in edition.cells:
+            if cell.cell_type == "code" and "check" not in cell.metadata.get("tags", []):
+                cell.outputs, cell.execution_count = [], None
     dropped = set()
     for exercise in exercises.find_exercises(edition):
         solution = edition.cells[exercise.solution]
@@ -53,12 +67,13 @@ def student_edition(notebook):
     return edition
 
 
-def write_student_edition(source, out_dir):
+def write_student_edition(source, out_dir, outputs=True):
     """Writes the student edition of one chapter or of every chapter in a folder.
 
     Args:
         source: a chapter notebook or the `book/` folder.
         out_dir: folder for the student notebooks (created; must differ from the source's).
+        outputs: `False` to keep only the check cells' outputs (see `student_edition`).
 
     Returns:
         The written paths.
@@ -71,6 +86,16 @@ def write_student_edition(source, out_dir):
     written = []
     for path in paths:
         target = out_dir / path.name
-        nbformat.write(student_edition(nbformat.read(path, as_version=4)), target)
+        nbformat.write(student_edition(nbformat.read(path, as_version=4), outputs=outputs), target)
         written.append(target)
     return written
+
+
+def write_learner_copy(chapter):
+    """Writes the learners' copy of `chapter` (`book/NN_x.ipynb`) to `student/NN_x.ipynb` beside `book/`.
+
+    Returns:
+        The written path.
+    """
+    chapter = pathlib.Path(chapter)
+    return write_student_edition(chapter, chapter.resolve().parent.parent / LEARNER_DIR, outputs=False)[0]
