@@ -385,7 +385,8 @@ def retrieval_scores(query, database, query_labels, database_labels, metric="ham
             q = np.asarray(q, "float32")
             q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
             distances = -(q @ database.T)
-        ranked = np.argsort(distances, axis=1, kind="stable")
+        # stable: ties keep the random database order (radix sort for the small integers of Hamming distances)
+        ranked = np.argsort(distances, axis=1, kind="stable" if metric == "hamming" else None)
         relevant = database_labels[ranked] == query_labels[start:start + chunk, None]
         aps.append(average_precision(relevant))
         precisions.append(relevant[:, :k].mean(axis=1))

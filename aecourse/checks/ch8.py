@@ -67,8 +67,8 @@ def _judge_terms(cases, results):
     for (b,), got in zip(cases, results):
         expected = reference_hashing_terms(b)
         if np.shape(got) != (3,):
-            fail("ex-8-hash-terms", f"return np.array([relaxation, balance, decorrelation]), three numbers; got an "
-                                    f"array of shape {np.shape(got)}.")
+            fail("ex-8-hash-terms", "return np.array([relaxation, balance, decorrelation]), three numbers; got "
+                                    f"an array of shape {np.shape(got)}.")
         for i, (name, hint) in enumerate((
                 ("relaxation", "the mean over examples of the SUM over bits of | |b| - 1 |"),
                 ("balance", "the sum over bits of the squared mean (over examples) of each bit"),
@@ -86,7 +86,7 @@ check_hashing_terms = Check("ex-8-hash-terms", IMPLEMENT, inputs=_terms_inputs, 
 ANOMALY_CLASSES = (6, 8)  # shirt and bag, as in the chapter
 DETECTOR_TRAIN_IMAGES, DETECTOR_HELD_OUT_NORMAL, DETECTOR_HELD_OUT_ANOMALIES = 2000, 2000, 1000
 DETECTOR_MAX_UNITS = 256
-DETECTOR_AUC_BOUND = 0.80  # calibrated in tests/test_checks_ch8.py: see the comment there
+DETECTOR_AUC_BOUND = 0.71  # model answer (Dense 32, 30 epochs) 0.73-0.77; 1 epoch 0.67-0.69; PCA-32 0.67-0.69
 
 
 def normal_training_sample(rng, n_images=DETECTOR_TRAIN_IMAGES):
@@ -135,7 +135,7 @@ def _judge_detector(cases, results):
 check_anomaly_detector = Check("ex-8-detector", TRAIN, inputs=_detector_inputs, judge=_judge_detector,
                                allow=("aecourse.data",))
 
-# ----------------------------------------------------------------------------- derive: random-hyperplane Hamming distance
+# ----------------------------------------------------------------------------- derive: LSH Hamming distance
 
 LSH_BITS, LSH_COSINE = 64, 0.5
 
@@ -144,8 +144,8 @@ def _judge_lsh(cases, results):
     label = "ex-8-lsh"
     got = results[0]
     if np.shape(got) != (2,):
-        fail(label, f"give two numbers, the expected Hamming distance and its standard deviation; got an array of "
-                    f"shape {np.shape(got)}.")
+        fail(label, "give two numbers, the expected Hamming distance and its standard deviation; got an array "
+                    f"of shape {np.shape(got)}.")
     p = np.arccos(LSH_COSINE) / np.pi
     mean, std = LSH_BITS * p, np.sqrt(LSH_BITS * p * (1 - p))
     traps = [
@@ -169,6 +169,6 @@ def _judge_lsh(cases, results):
 
 check_lsh_distance = Check("ex-8-lsh", DERIVE, judge=_judge_lsh)
 
-# ----------------------------------------------------------------------------- explain: what a reconstruction score sees
+# ----------------------------------------------------------------------------- explain: what the score notices
 
 check_novelty_answer = Check("ex-8-novelty", EXPLAIN, min_words=30)
