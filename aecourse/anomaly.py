@@ -165,6 +165,39 @@ def detection_metrics(normal_scores, anomaly_scores, threshold=None):
     return result
 
 
+def entropy_floor(x):
+    """The Bernoulli entropy floor `sum_i H(x_i)` of each input, in nats.
+
+    For a grey pixel `x_i` in [0, 1] the Bernoulli cross-entropy that a VAE's
+    decoder term uses, `-[x_i log p_i + (1 - x_i) log(1 - p_i)]`, equals
+    `H(x_i) + KL(Bern(x_i) || Bern(p_i))` with `H(q) = -q log q - (1-q) log(1-q)`:
+    it can never fall below `H(x_i)`, whatever the model. The floor depends on
+    the image alone (how many mid-grey pixels it has); it is 0 for binary images.
+
+    Args:
+        x: `(n, input_dim)` inputs in [0, 1].
+
+    Returns:
+        `(n,)` float64 NumPy array, `sum_i H(x_i)` (with `0 log 0 = 0`).
+    """
+    x = _as_2d(x).astype("float64")
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError(f"x must lie in [0, 1] (pixels). Received: range [{x.min():g}, {x.max():g}]")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -(np.where(x > 0, x * np.log(x), 0.0) + np.where(x < 1, (1 - x) * np.log1p(-x), 0.0))
+    return h.sum(axis=1)
+
+
+def negative_elbo_above_floor(vae, x, num_samples=10, seed=0, batch_size=1000):
+    """A VAE's negative ELBO minus the model-free entropy floor: `-ELBO(x) - sum_i H(x_i)`.
+
+    Equal to `E_q[sum_i KL(Bern(x_i) || Bern(p_i(z)))] + KL(q(z|x) || p(z))`, the
+    part of the score that depends on the model (non-negative). Arguments as in
+    `negative_elbo_scores`.
+    """
+    return negative_elbo_scores(vae, x, num_samples=num_samples, seed=seed, batch_size=batch_size) - entropy_floor(x)
+
+
 class PCAError:
     """PCA reconstruction error as an anomaly score (scikit-learn's `PCA`).
 

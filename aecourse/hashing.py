@@ -180,8 +180,9 @@ class RandomHyperplaneLSH:
     """Locality-sensitive hashing with random hyperplanes (Charikar 2002): bit `i` is `sign((x - m) . w_i)`.
 
     The directions `w_i` are scikit-learn's `GaussianRandomProjection`; `m` is
-    the training mean. Two vectors at angle `theta` get different bits with
-    probability `theta / pi` per hyperplane.
+    the training mean. The wider the angle between two centred vectors, the
+    likelier a random hyperplane gives them different bits (the chapter's
+    exercise ex-8-lsh works out how likely).
 
     Args:
         bits: code length.

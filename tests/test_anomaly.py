@@ -130,3 +130,28 @@ def test_dense_autoencoder_scores_learns_the_normal_subspace():
         normal, [normal[:32], outliers], code_dim=2, hidden_units=(16,), epochs=60, batch_size=32,
         learning_rate=1e-2, output_activation=None, steps_per_execution=8, seed=0)
     assert np.median(s_out) > 5 * np.median(s_normal)
+
+
+def test_entropy_floor_is_the_minimum_of_the_bernoulli_cross_entropy():
+    x = np.array([[0.0, 1.0, 0.5, 0.2], [0.0, 0.0, 1.0, 1.0]])
+    h02 = -(0.2 * np.log(0.2) + 0.8 * np.log(0.8))
+    np.testing.assert_allclose(anomaly.entropy_floor(x), [np.log(2) + h02, 0.0])  # binary pixels: no floor
+    rng = np.random.default_rng(0)
+    x = rng.random((5, 7))
+    floor = anomaly.entropy_floor(x)
+    for _ in range(20):  # any decoder output p gives a cross-entropy at least the floor, equal at p = x
+        p = rng.uniform(0.01, 0.99, size=x.shape)
+        ce = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=1)
+        assert np.all(ce >= floor - 1e-12)
+    np.testing.assert_allclose(-np.sum(x * np.log(x) + (1 - x) * np.log(1 - x), axis=1), floor)
+    with pytest.raises(ValueError, match="0, 1"):
+        anomaly.entropy_floor(x + 1)
+
+
+def test_negative_elbo_above_floor_removes_the_floor_and_stays_non_negative():
+    vae = VAE(6, latent_dim=2, hidden_units=(4,), seed=0)
+    x = np.random.default_rng(3).random((9, 6)).astype("float32")  # grey pixels: a floor above 0
+    above = anomaly.negative_elbo_above_floor(vae, x, num_samples=5, seed=1)
+    np.testing.assert_allclose(above, anomaly.negative_elbo_scores(vae, x, num_samples=5, seed=1)
+                               - anomaly.entropy_floor(x), rtol=1e-12)
+    assert np.all(above >= -1e-4)  # KL terms only (float32 decoder)
