@@ -102,7 +102,9 @@ check_antipodal_losses = Check("ex-9-antipodal", DERIVE, judge=_judge_antipodal)
 
 SYNTH_DIM, SYNTH_FEATURES, SYNTH_DENSITY, SYNTH_SEED = 16, 32, 0.06, 2022
 SAE_TRAIN_ROWS, SAE_HELD_OUT, SAE_MIN_LATENTS, SAE_MAX_LATENTS = 8000, 4000, 32, 128
-SAE_MAX_L0, SAE_MAX_NMSE, SAE_MIN_RECOVERED, SAE_COSINE = 4.0, 0.15, 0.75, 0.9
+# The notebook's model answer (64 latents, L1 weight 0.7, 40 epochs of Adam at 3e-3, cosine decay) scored L0 3.67,
+# normalised MSE 0.21, 97% found on one draw; 20 epochs at 0.5: L0 5.65 (fails); 20 epochs at 1.0: MSE 0.38 (fails).
+SAE_MAX_L0, SAE_MAX_NMSE, SAE_MIN_RECOVERED, SAE_COSINE = 4.5, 0.3, 0.8, 0.9
 
 
 def synthetic_dictionary():
