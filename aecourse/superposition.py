@@ -184,7 +184,7 @@ def train_toy_models(n_features, n_hidden, sparsity, importance, steps, batch_si
     _check_positive_int("batch_size", batch_size)
     model = ToyModels(n_features, n_hidden, sparsity, importance, seed=seed)
     model.compile(keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps)),
-                  steps_per_execution=steps_per_execution(50 if steps % 50 == 0 else 1))
+                  steps_per_execution=steps_per_execution(10 if steps % 10 == 0 else 1))
     model.fit(np.zeros((steps * batch_size, 1), "float32"), batch_size=batch_size, epochs=1, verbose=0,
               shuffle=False)
     return model
