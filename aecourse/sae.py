@@ -58,7 +58,8 @@ def topk_relu(pre, k):
     Returns:
         Tensor of the same shape: at most `k` non-zero (positive) entries per row.
     """
-    return ops.relu(ops.where(pre >= kth_largest(pre, k), pre, ops.zeros_like(pre)))
+    pre = ops.convert_to_tensor(pre)
+    return ops.relu(ops.where(ops.greater_equal(pre, kth_largest(pre, k)), pre, ops.zeros_like(pre)))
 
 
 def kth_largest(values, k):
@@ -81,7 +82,7 @@ def kth_largest(values, k):
     values = ops.stop_gradient(ops.convert_to_tensor(values))
     lowest = ops.full_like(values, -np.inf)
     for _ in range(k - 1):
-        values = ops.where(values >= ops.max(values, axis=-1, keepdims=True), lowest, values)
+        values = ops.where(ops.greater_equal(values, ops.max(values, axis=-1, keepdims=True)), lowest, values)
     return ops.max(values, axis=-1, keepdims=True)
 
 
