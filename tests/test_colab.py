@@ -27,7 +27,7 @@ from envs import floor_venv, freeze, overlay_venv
 
 pytestmark = [pytest.mark.book, pytest.mark.colab]
 
-# Any chapter proves the setup cell; the one whose fast mode is shortest (book/_generated/runtimes.md).
+# Any chapter proves the setup cell; one with a short fast mode (book/_generated/runtimes.md).
 CHAPTER = BOOK / "06_rbm_dbn.ipynb"
 
 

@@ -24,13 +24,13 @@ from aecourse.course import exercises, scan, student
 from conftest import BOOK, ROOT
 
 # One xdist worker runs this file: its module fixtures grade a whole corpus once.
-pytestmark = pytest.mark.xdist_group("grading")
+pytestmark = [pytest.mark.grading, pytest.mark.xdist_group("grading")]
 
 CHAPTER_1 = BOOK / "01_undercomplete.ipynb"
 LABELS = ["ex-1-error", "ex-1-pca", "ex-1-tied", "ex-1-train", "ex-1-linear-error", "ex-1-control"]
 SCORED = LABELS[:-1]
 MARKER = "ae-test-gradebook-rewriter"
-# The chapter whose fast mode is shortest (book/_generated/runtimes.md): its whole student edition is run.
+# A chapter with one of the shortest fast modes (book/_generated/runtimes.md): its whole student edition is run.
 QUICKEST_CHAPTER = BOOK / "06_rbm_dbn.ipynb"
 
 
