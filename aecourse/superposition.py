@@ -24,6 +24,8 @@ fixes the number of steps. The measures follow the paper: `feature_norms`,
 (`m / ||W||_F^2`).
 """
 
+import functools
+
 import keras
 import numpy as np
 from keras import ops
@@ -253,3 +255,105 @@ def dimensions_per_feature(W):
     frobenius = np.sum(W ** 2, axis=(-2, -1))
     with np.errstate(divide="ignore"):
         return W.shape[-2] / frobenius
+
+
+PHASE_STATES = ("not represented", "dedicated dimension", "superposition")
+
+
+@functools.lru_cache(maxsize=8)
+def _quadrature(n):
+    """Gauss-Legendre nodes and weights on [0, 1], and their 2-D product grid."""
+    g, wq = np.polynomial.legendre.leggauss(n)
+    u, wu = (g + 1) / 2, wq / 2
+    U, V = np.meshgrid(u, u, indexing="ij")
+    return u, wu, U, V, np.outer(wu, wu)
+
+
+def expected_loss_two_in_one(params, density, relative_importance, n_quadrature=48):
+    """Exact expected loss of the toy model with 2 features in 1 dimension, by quadrature.
+
+    The model is `x' = ReLU(W^T W x + b)` with `W = [w0, w1]` (shape `(1, 2)`),
+    feature 0 of importance 1 and feature 1 of importance `r`, each present
+    with probability `density` (uniform on [0, 1] when present). The expected
+    loss `E[(x0 - x0')^2 + r (x1 - x1')^2]` is a sum over which features are
+    present; the integrals over the uniform values use Gauss-Legendre
+    quadrature (exact up to the ReLU's kinks; 48 points give about 4 digits).
+
+    Args:
+        params: `(w0, w1, b0, b1)`.
+        density: probability `1 - S` that a feature is present, in (0, 1].
+        relative_importance: `r > 0`.
+        n_quadrature: quadrature points per dimension.
+
+    Returns:
+        The expected loss, a float.
+
+    Example:
+
+    >>> round(expected_loss_two_in_one((1, 0, 0, 0), 0.1, 1.0), 4)  # feature 1 dropped: p E[U^2] = p / 3
+    0.0333
+    """
+    w0, w1, b0, b1 = (float(v) for v in params)
+    p, r = float(density), float(relative_importance)
+    u, wu, U, V, wuv = _quadrature(int(n_quadrature))
+    relu = lambda z: np.maximum(z, 0.0)  # noqa: E731
+    none = relu(b0) ** 2 + r * relu(b1) ** 2
+    h = w0 * u
+    only0 = np.sum(wu * ((u - relu(w0 * h + b0)) ** 2 + r * relu(w1 * h + b1) ** 2))
+    h = w1 * u
+    only1 = np.sum(wu * (relu(w0 * h + b0) ** 2 + r * (u - relu(w1 * h + b1)) ** 2))
+    h = w0 * U + w1 * V
+    both = np.sum(wuv * ((U - relu(w0 * h + b0)) ** 2 + r * (V - relu(w1 * h + b1)) ** 2))
+    return float((1 - p) ** 2 * none + p * (1 - p) * (only0 + only1) + p * p * both)
+
+
+def phase_state(W, threshold=0.5):
+    """0 (feature 1 not represented), 1 (dedicated: only feature 1) or 2 (superposition: both), per `|W_i| > threshold`.
+
+    Args:
+        W: array of shape `(..., 2)`, the weights `(w0, w1)` of 2-feature, 1-dimension models.
+        threshold: the norm above which a feature counts as represented.
+
+    Returns:
+        Integer array of shape `W.shape[:-1]`.
+    """
+    keeps = np.abs(np.asarray(W, dtype="float64")) > threshold
+    return np.where(~keeps[..., 1], 0, np.where(~keeps[..., 0], 1, 2))
+
+
+def optimal_phase_diagram(densities, relative_importances, n_quadrature=24, maxiter=1000):
+    """The optimum of the 2-feature, 1-dimension toy model at each grid point, by direct minimisation.
+
+    Compares the two one-feature solutions (exact losses in closed form) with
+    the best superposed one: `expected_loss_two_in_one` minimised over
+    `(w0, w1, b0, b1)` by Nelder-Mead from three antipodal starts. This is
+    the "theory" diagram to compare a trained one with (Elhage et al. 2022
+    compare theirs with a closed-form analysis).
+
+    Args:
+        densities: feature densities, shape `(D,)`.
+        relative_importances: importances `r` of feature 1, shape `(R,)`.
+        n_quadrature: quadrature points per dimension.
+        maxiter: Nelder-Mead iterations per start.
+
+    Returns:
+        `(state, W, loss)`: integer states `(R, D)` (see `phase_state`), the
+        optimal `(w0, w1)` of shape `(R, D, 2)` and the optimal losses `(R, D)`.
+    """
+    from scipy.optimize import minimize
+
+    densities, relative_importances = np.asarray(densities, float), np.asarray(relative_importances, float)
+    W = np.zeros((len(relative_importances), len(densities), 2))
+    loss = np.zeros((len(relative_importances), len(densities)))
+    for i, r in enumerate(relative_importances):
+        for j, p in enumerate(densities):
+            # One feature alone: w = 1 reads it exactly, the dropped feature's best constant read-out is its
+            # mean p / 2 (bias p / 2), leaving its variance p / 3 - p^2 / 4 times its importance.
+            variance = p / 3 - p * p / 4
+            candidates = [(r * variance, (1.0, 0.0)), (variance, (0.0, 1.0))]
+            for start in ((1, -1, -0.1, -0.1), (1, -0.5, 0, 0), (0.5, -1, 0, 0)):
+                result = minimize(expected_loss_two_in_one, start, args=(p, r, n_quadrature), method="Nelder-Mead",
+                                  options=dict(xatol=1e-5, fatol=1e-9, maxiter=maxiter))
+                candidates.append((result.fun, tuple(result.x[:2])))
+            loss[i, j], W[i, j] = min(candidates, key=lambda c: c[0])
+    return phase_state(W), W, loss

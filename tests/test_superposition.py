@@ -77,3 +77,23 @@ def test_toy_models_survive_save_and_reload(tmp_path):
     model.save(path)
     again = keras.models.load_model(path)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(again(x)), before, rtol=1e-6)
+
+
+def test_expected_loss_two_in_one_matches_closed_forms():
+    p = 0.1
+    # Feature 1 dropped (b = 0): p E[U^2] = p / 3; antipodal pair: p^2 * 2 E[min(U, V)^2] = p^2 / 3.
+    assert superposition.expected_loss_two_in_one((1, 0, 0, 0), p, 1.0) == pytest.approx(p / 3, rel=1e-3)
+    assert superposition.expected_loss_two_in_one((1, -1, 0, 0), p, 1.0) == pytest.approx(p * p / 3, rel=2e-2)
+    assert superposition.expected_loss_two_in_one((0, 1, 0, 0), p, 2.0) == pytest.approx(p / 3, rel=1e-3)
+    # The dropped feature's best constant read-out is its mean p / 2, leaving r times its variance.
+    assert superposition.expected_loss_two_in_one((1, 0, 0, p / 2), p, 3.0) == pytest.approx(
+        3 * (p / 3 - p * p / 4), rel=1e-3)
+
+
+def test_optimal_phase_diagram_dense_and_sparse_corners():
+    state, W, loss = superposition.optimal_phase_diagram([0.01, 1.0], [0.1, 10.0], maxiter=400)
+    assert state.shape == (2, 2) and W.shape == (2, 2, 2) and loss.shape == (2, 2)
+    assert state[0, 1] == 0 and state[1, 1] == 1  # dense: the more important feature takes the dimension
+    assert state[0, 0] == 2 and state[1, 0] == 2  # sparse: both, as an antipodal pair
+    assert W[0, 0, 0] * W[0, 0, 1] < 0
+    np.testing.assert_array_equal(superposition.phase_state(np.array([[1.0, 0.1], [0.0, 0.9], [0.8, -0.9]])), [0, 1, 2])
