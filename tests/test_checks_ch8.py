@@ -105,11 +105,11 @@ def test_lsh_distance(capsys):
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    ([16.0, np.sqrt(64 * 0.25 * 0.75)], "theta / pi"),           # (1 - cos) / 2 as the probability
+    ([16.0, np.sqrt(64 * 0.25 * 0.75)], "work with the angle"),  # (1 - cos) / 2 as the probability
     ([16.0, np.sqrt(64 * P * (1 - P))], "not the mean and"),
     ([64 * P, 64 * P * (1 - P)], "variance"),
     ([64 * P, np.sqrt(P * (1 - P))], "sum of 64"),
-    ([64 * P, 4.0], "not 1/2"),
+    ([64 * P, 4.0], "probability of 1/2"),
     ([32.0, 4.0], "not the mean and"),                           # random codes: 64 / 2
     ([64 * 60 / 180 * np.pi, 3.771], "not the mean and"),        # degrees mixed with radians
     ([64 * P], "two numbers"),
@@ -117,6 +117,16 @@ def test_lsh_distance(capsys):
 def test_lsh_distance_rejects(wrong, hint):
     with pytest.raises(ExerciseFailure, match=f"^ex-8-lsh: .*{hint}"):
         ch8.check_lsh_distance(np.array(wrong))
+
+
+@pytest.mark.parametrize("wrong", [
+    [16.0, np.sqrt(64 * 0.25 * 0.75)], [64 * P, 4.0], [64 * P, 64 * P * (1 - P)], [64 * P, np.sqrt(P * (1 - P))],
+    [64 * 60 / 180 * np.pi, 3.771], [10.0, 2.0]])
+def test_lsh_hints_do_not_give_away_the_probability(wrong):
+    """A wrong answer's hint must not hand over the derivation's key step, theta / pi."""
+    with pytest.raises(ExerciseFailure) as failure:
+        ch8.check_lsh_distance(np.array(wrong))
+    assert "/ pi" not in str(failure.value) and "1/3" not in str(failure.value)
 
 
 def test_lsh_reference_matches_a_simulation():

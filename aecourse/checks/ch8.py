@@ -147,13 +147,13 @@ def _judge_lsh(cases, results):
     mean, std = LSH_BITS * p, np.sqrt(LSH_BITS * p * (1 - p))
     traps = [
         (np.array([LSH_BITS * (1 - LSH_COSINE) / 2, np.sqrt(LSH_BITS * 0.25 * 0.75)]),
-         "(1 - cos theta) / 2 is not the probability that a random hyperplane separates the two vectors: "
-         "that probability is theta / pi, with theta the angle between them."),
+         "(1 - cos theta) / 2 is not the probability that a random hyperplane separates the two vectors; "
+         "work with the angle theta between them, in the plane they span."),
         (np.array([mean, LSH_BITS * p * (1 - p)]), "the second number is the variance; give its square root."),
         (np.array([mean, np.sqrt(p * (1 - p))]), "the standard deviation of one bit is not that of the distance: "
                                                  "the distance is a sum of 64 independent bits."),
-        (np.array([mean, np.sqrt(LSH_BITS) / 2]), "the bits differ with probability p = theta / pi, not 1/2: "
-                                                  "the variance of the count is 64 p (1 - p)."),
+        (np.array([mean, np.sqrt(LSH_BITS) / 2]), "the standard deviation uses a bit-difference probability of "
+                                                  "1/2; use the same probability p as in your mean."),
     ]
     for wrong, hint in traps:
         if np.allclose(got, wrong, rtol=0, atol=2e-3):
