@@ -94,6 +94,9 @@ def write_student_edition(source, out_dir, outputs=True):
 def write_learner_copy(chapter):
     """Writes the learners' copy of `chapter` (`book/NN_x.ipynb`) to `student/NN_x.ipynb` beside `book/`.
 
+    Args:
+        chapter: path of a reference chapter notebook in the book's folder.
+
     Returns:
         The written path.
     """
