@@ -100,7 +100,7 @@ def negative_elbo_scores(vae, x, num_samples=10, seed=0, batch_size=1000):
         kl = ops.convert_to_numpy(gaussian_kl(z_mean, z_log_var)).astype("float64")
         reconstruction = np.zeros(len(xb))
         for _ in range(num_samples):
-            eps = rng.normal(size=tuple(z_mean.shape)).astype("float32")
+            eps = ops.convert_to_tensor(rng.normal(size=tuple(z_mean.shape)).astype("float32"))
             z = z_mean + ops.exp(0.5 * z_log_var) * eps
             log_p = bernoulli_log_likelihood(xb, vae.decoder(z, training=False))
             reconstruction -= ops.convert_to_numpy(log_p).astype("float64") / num_samples
