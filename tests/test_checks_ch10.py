@@ -5,9 +5,9 @@ import pytest
 
 import keras
 
-from aecourse.checks import ExerciseFailure, ch9
+from aecourse.checks import ExerciseFailure, ch10
 
-# --- ex-9-topk
+# --- ex-10-topk
 
 
 def _topk(pre, k, relu=True, axis=1, largest=True, key=lambda p: p):
@@ -33,10 +33,10 @@ def _keras_topk(pre, k):
 
 
 def test_topk_passes_the_model_answer(capsys):
-    ch9.check_topk_layer(_keras_topk)
+    ch10.check_topk_layer(_keras_topk)
     assert capsys.readouterr().out == (
-        "\u2714 ex-9-topk: TopK layer keeps each input's k largest pre-activations and applies the ReLU\n")
-    ch9.check_topk_layer(lambda pre, k: _topk(pre, k))
+        "\u2714 ex-10-topk: TopK layer keeps each input's k largest pre-activations and applies the ReLU\n")
+    ch10.check_topk_layer(lambda pre, k: _topk(pre, k))
 
 
 @pytest.mark.parametrize("wrong", [
@@ -50,36 +50,36 @@ def test_topk_passes_the_model_answer(capsys):
     lambda pre, k: _topk(pre, k)[:, :k],                             # only the kept values
 ])
 def test_topk_rejects(wrong):
-    with pytest.raises(ExerciseFailure, match="^ex-9-topk"):
-        ch9.check_topk_layer(wrong)
+    with pytest.raises(ExerciseFailure, match="^ex-10-topk"):
+        ch10.check_topk_layer(wrong)
 
 
 def test_topk_cases_have_negative_kept_entries():
-    for pre, k in ch9._topk_inputs(np.random.default_rng(0)):
+    for pre, k in ch10._topk_inputs(np.random.default_rng(0)):
         kth = -np.sort(-pre, axis=1)[:, k - 1]
         if k > 10:
             assert np.any(kth < 0), "some row must keep a negative entry, or a missing ReLU would pass"
 
 
-# --- ex-9-antipodal
+# --- ex-10-antipodal
 
 
 def test_antipodal_reference_matches_monte_carlo():
     rng = np.random.default_rng(0)
-    n, p = 2_000_000, ch9.ANTIPODAL_DENSITY
+    n, p = 2_000_000, ch10.ANTIPODAL_DENSITY
     x = np.where(rng.random((n, 2)) < p, rng.random((n, 2)), 0.0)
     dropped = np.sum((x - np.maximum(x @ np.diag([1.0, 0.0]), 0)) ** 2, axis=1).mean()
     w = np.array([[1.0, -1.0]])
     antipodal = np.sum((x - np.maximum(x @ w.T @ w, 0)) ** 2, axis=1).mean()
-    np.testing.assert_allclose([dropped, antipodal], ch9.reference_antipodal_losses(), rtol=0.03)
+    np.testing.assert_allclose([dropped, antipodal], ch10.reference_antipodal_losses(), rtol=0.03)
 
 
 def test_antipodal_passes(capsys):
-    ch9.check_antipodal_losses(np.round(ch9.reference_antipodal_losses(), 6))
-    assert "\u2714 ex-9-antipodal" in capsys.readouterr().out
+    ch10.check_antipodal_losses(np.round(ch10.reference_antipodal_losses(), 6))
+    assert "\u2714 ex-10-antipodal" in capsys.readouterr().out
 
 
-_P = ch9.ANTIPODAL_DENSITY
+_P = ch10.ANTIPODAL_DENSITY
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -93,11 +93,11 @@ _P = ch9.ANTIPODAL_DENSITY
     (np.array([_P / 3]), "two numbers"),
 ])
 def test_antipodal_rejects(wrong, hint):
-    with pytest.raises(ExerciseFailure, match=f"^ex-9-antipodal: .*{hint}"):
-        ch9.check_antipodal_losses(wrong)
+    with pytest.raises(ExerciseFailure, match=f"^ex-10-antipodal: .*{hint}"):
+        ch10.check_antipodal_losses(wrong)
 
 
-# --- ex-9-sae-train
+# --- ex-10-sae-train
 
 MODEL_L1, MODEL_EPOCHS = 0.7, 40  # the notebook's model answer
 
@@ -127,19 +127,19 @@ def _relu_sae(x, lam, epochs, unit_norm=True, latents=64):
 
 
 def test_sae_train_judge_passes_the_model_answer_and_rejects_weak_ones():
-    check = ch9.check_relu_sae
+    check = ch10.check_relu_sae
     cases = check.cases(np.random.default_rng(0))
     x = cases[0][0]
-    assert x.shape == (ch9.SAE_TRAIN_ROWS, ch9.SYNTH_DIM)
+    assert x.shape == (ch10.SAE_TRAIN_ROWS, ch10.SYNTH_DIM)
     good = _relu_sae(x, MODEL_L1, MODEL_EPOCHS)
     assert "finds at least" in check.judge(cases, [good])
     with pytest.raises(ExerciseFailure, match="active latents per input"):
         check.judge(cases, [_relu_sae(x, 0.0, MODEL_EPOCHS)])  # no penalty: a dense code
-    with pytest.raises(ExerciseFailure, match="^ex-9-sae-train"):
+    with pytest.raises(ExerciseFailure, match="^ex-10-sae-train"):
         check.judge(cases, [_relu_sae(x, 10 * MODEL_L1, MODEL_EPOCHS)])  # penalty far too strong
     untrained = [w.copy() for w in good]
     untrained[0] = np.random.default_rng(0).normal(size=untrained[0].shape)
-    with pytest.raises(ExerciseFailure, match="^ex-9-sae-train"):
+    with pytest.raises(ExerciseFailure, match="^ex-10-sae-train"):
         check.judge(cases, [untrained])
     with pytest.raises(ExerciseFailure, match="expected Dense"):
         check.judge(cases, [good[:2]])
@@ -148,19 +148,19 @@ def test_sae_train_judge_passes_the_model_answer_and_rejects_weak_ones():
 
 
 def test_the_true_dictionary_passes_and_a_rotated_one_finds_nothing():
-    D = ch9.synthetic_dictionary()
-    x = ch9.synthetic_activations(np.random.default_rng(0), 4000)
+    D = ch10.synthetic_dictionary()
+    x = ch10.synthetic_activations(np.random.default_rng(0), 4000)
     # The planted dictionary with an encoder that reads each direction (the codes are not exact: interference).
-    l0, nmse, found = ch9.sae_scores(x, [D.T, np.full(32, -0.3), D, np.zeros(16)])
+    l0, nmse, found = ch10.sae_scores(x, [D.T, np.full(32, -0.3), D, np.zeros(16)])
     assert found == 1.0
     q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(16, 16)))
-    assert ch9.sae_scores(x, [D.T, np.zeros(32), D @ q, np.zeros(16)])[2] < 0.2
+    assert ch10.sae_scores(x, [D.T, np.zeros(32), D @ q, np.zeros(16)])[2] < 0.2
 
 
-# --- ex-9-purity
+# --- ex-10-purity
 
 def test_purity_answer_needs_a_few_sentences(capsys):
     with pytest.raises(ExerciseFailure, match="at least 25 words"):
-        ch9.check_purity_answer("It is pure.")
-    ch9.check_purity_answer("word " * 30)
-    assert "\u2714 ex-9-purity: answered" in capsys.readouterr().out
+        ch10.check_purity_answer("It is pure.")
+    ch10.check_purity_answer("word " * 30)
+    assert "\u2714 ex-10-purity: answered" in capsys.readouterr().out

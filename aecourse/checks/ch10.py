@@ -1,13 +1,13 @@
-"""Checks of chapter 9, sparse autoencoders for interpretability.
+"""Checks of chapter 10, sparse autoencoders for interpretability.
 
-- `ex-9-topk` (implement): a TopK-then-ReLU Keras layer, applied in a model;
-- `ex-9-antipodal` (derive): expected losses of two fixed solutions of the
+- `ex-10-topk` (implement): a TopK-then-ReLU Keras layer, applied in a model;
+- `ex-10-antipodal` (derive): expected losses of two fixed solutions of the
   two-feature, one-dimension toy model of superposition;
-- `ex-9-sae-train` (train): a ReLU SAE trained on synthetic activations made of
+- `ex-10-sae-train` (train): a ReLU SAE trained on synthetic activations made of
   sparse features in superposition (a fixed dictionary of 32 unit directions in
   16 dimensions), judged on fresh activations: L0, normalised error, and how
   many of the true directions its decoder found;
-- `ex-9-purity` (explain).
+- `ex-10-purity` (explain).
 """
 
 import numpy as np
@@ -34,7 +34,7 @@ def _topk_inputs(rng):
 
 
 def _judge_topk(cases, results):
-    label = "ex-9-topk"
+    label = "ex-10-topk"
     for (pre, k), got in zip(cases, results):
         expected = reference_topk_relu(pre, k)
         if np.shape(got) != pre.shape:
@@ -50,7 +50,7 @@ def _judge_topk(cases, results):
     return "TopK layer keeps each input's k largest pre-activations and applies the ReLU"
 
 
-check_topk_layer = Check("ex-9-topk", IMPLEMENT, inputs=_topk_inputs, judge=_judge_topk)
+check_topk_layer = Check("ex-10-topk", IMPLEMENT, inputs=_topk_inputs, judge=_judge_topk)
 
 # ----------------------------------------------------------------------------- derive: the antipodal pair
 
@@ -70,7 +70,7 @@ def reference_antipodal_losses(density=ANTIPODAL_DENSITY):
 
 
 def _judge_antipodal(cases, results):
-    label = "ex-9-antipodal"
+    label = "ex-10-antipodal"
     got = np.asarray(results[0], "float64")
     p = ANTIPODAL_DENSITY
     if got.shape != (2,):
@@ -96,7 +96,7 @@ def _judge_antipodal(cases, results):
     return "expected losses of the dropped feature and of the antipodal pair are right"
 
 
-check_antipodal_losses = Check("ex-9-antipodal", DERIVE, judge=_judge_antipodal)
+check_antipodal_losses = Check("ex-10-antipodal", DERIVE, judge=_judge_antipodal)
 
 # ----------------------------------------------------------------------------- train: a ReLU SAE on synthetic data
 
@@ -147,7 +147,7 @@ def _sae_train_inputs(rng):
 
 
 def _judge_sae_train(cases, results):
-    label = "ex-9-sae-train"
+    label = "ex-10-sae-train"
     weights = results[0]
     shapes = [np.shape(w) for w in weights]
     units = shapes[1][0] if len(shapes) == 4 and len(shapes[1]) == 1 else None
@@ -175,8 +175,8 @@ def _judge_sae_train(cases, results):
             f"and finds at least {SAE_MIN_RECOVERED:.0%} of the true directions")
 
 
-check_relu_sae = Check("ex-9-sae-train", TRAIN, inputs=_sae_train_inputs, judge=_judge_sae_train)
+check_relu_sae = Check("ex-10-sae-train", TRAIN, inputs=_sae_train_inputs, judge=_judge_sae_train)
 
 # ----------------------------------------------------------------------------- explain: what purity shows
 
-check_purity_answer = Check("ex-9-purity", EXPLAIN, min_words=25)
+check_purity_answer = Check("ex-10-purity", EXPLAIN, min_words=25)
