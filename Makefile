@@ -35,7 +35,8 @@ book: setup
 ## test: the whole test suite. The package tests run on TensorFlow in the cached floor venv
 ## (tests/test_floor.py: TensorFlow 2.19 / Keras 3.10, what Colab shipped; the backend-sensitive ones
 ## on JAX there too), on JAX (the book's default) and PyTorch in .venv at the pinned versions
-## (PyTorch's without the grading tool's tests, marker "grading", to save time). Not run: the package
+## (PyTorch's without the grading tool's tests, marker "grading", and the train-exercise judges' model
+## answers, marker "training": both run on JAX and on the floor's TensorFlow; PyTorch trains them slowest). Not run: the package
 ## tests on the pinned (newest) TensorFlow. The TensorFlow pass runs the
 ## "book" tests: the floor venv's runs (its package tests, nbval over every chapter in fast mode on
 ## JAX), the Colab test, the strict site build, grading's student edition (chapter 6 on TensorFlow).
@@ -45,7 +46,7 @@ book: setup
 test: setup browser sandbox
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q -ra --durations=20 -n 2 --dist loadgroup -m book tests -k "not test_chapter_passes_nbval_in_fast_mode"
 	KERAS_BACKEND=jax $(PY) -m pytest -q -ra --durations=10 -n 2 --dist loadgroup -m "not book" tests
-	KERAS_BACKEND=torch $(PY) -m pytest -q -ra --durations=10 -n 2 --dist loadgroup -m "not book and not grading" tests
+	KERAS_BACKEND=torch $(PY) -m pytest -q -ra --durations=10 -n 2 --dist loadgroup -m "not book and not grading and not training" tests
 
 ## student-site: the site with every exercise solution left out, in _build/student/html.
 student-site: setup

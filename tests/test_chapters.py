@@ -52,7 +52,7 @@ def _exercises(notebook):
 
 def run_nbval(path, *extra):
     """Runs `pytest --nbval-lax` on a notebook in fast mode, in a fresh process."""
-    env = dict(os.environ, AECOURSE_FAST="1")
+    env = notebooks.fast_environment(os.environ)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(path), *extra],
         capture_output=True, text=True, env=env, cwd=path.parent,

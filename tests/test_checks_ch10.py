@@ -126,6 +126,7 @@ def _relu_sae(x, lam, epochs, unit_norm=True, latents=64):
     return model.get_weights()
 
 
+@pytest.mark.training
 def test_sae_train_judge_passes_the_model_answer_and_rejects_weak_ones():
     check = ch10.check_relu_sae
     cases = check.cases(np.random.default_rng(0))

@@ -223,6 +223,7 @@ def test_lifetime_wta_rejects(wrong):
         ch2.check_lifetime_wta(wrong)
 
 
+@pytest.mark.training
 def test_k_sparse_judge_passes_a_trained_model_and_rejects_weak_or_wrong_ones():
     check = ch2.check_k_sparse_autoencoder
     cases = check.cases(np.random.default_rng(0))

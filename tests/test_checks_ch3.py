@@ -140,11 +140,13 @@ def _train_ring_dae(ring, noisy_inputs=True, sigma=0.3):
     return model
 
 
+@pytest.mark.training
 def test_ring_dae_passes_a_trained_dae(capsys):
     ch3.check_ring_dae(_train_ring_dae)
     assert capsys.readouterr().out.startswith("\u2714 ex-3-ring-dae: the DAE's field matches Tweedie")
 
 
+@pytest.mark.training
 @pytest.mark.parametrize("wrong, words", [
     (lambda ring: _train_ring_dae(ring, noisy_inputs=False), "not below"),   # a plain AE: learns the identity
     (lambda ring: [np.eye(2, 4), np.zeros(4), np.eye(4), np.zeros(4), np.eye(4, 2), np.zeros(2)], "not below"),

@@ -129,6 +129,7 @@ def _contractive_model(x_train, contraction, units=128):
     return model
 
 
+@pytest.mark.training
 def test_trained_cae_passes_with_the_penalty_and_fails_without(capsys):
     ch4.check_trained_cae(lambda x: _contractive_model(x, 3e-3))
     assert capsys.readouterr().out.startswith("\u2714 ex-4-train-cae: the contractive layer trains")

@@ -168,6 +168,7 @@ def test_detector_training_sample_holds_normal_classes_only():
     assert not np.isin(labels[index], ch8.ANOMALY_CLASSES).any()
 
 
+@pytest.mark.training
 def test_detector_judge_passes_a_trained_model_and_rejects_weak_or_wrong_ones():
     check = ch8.check_anomaly_detector
     cases = check.cases(np.random.default_rng(0))

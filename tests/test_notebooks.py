@@ -109,3 +109,16 @@ def test_refresh_badge_writes_the_stamped_times():
     notebook.cells[1].source = "no times here"
     with pytest.raises(ValueError, match="badge line"):
         notebooks.refresh_badge(notebook)
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (None, notebooks.FAST_XLA_FLAG),
+    ("--xla_cpu_multi_thread_eigen=false", "--xla_cpu_multi_thread_eigen=false " + notebooks.FAST_XLA_FLAG),
+    ("--xla_backend_optimization_level=2", "--xla_backend_optimization_level=2"),  # a level already chosen stays
+])
+def test_fast_environment_sets_fast_mode_and_unoptimised_compilation(flags, expected):
+    environ = {"PATH": "/bin"} if flags is None else {"PATH": "/bin", "XLA_FLAGS": flags}
+    before = dict(environ)
+    env = notebooks.fast_environment(environ)
+    assert env == {"PATH": "/bin", "AECOURSE_FAST": "1", "XLA_FLAGS": expected}
+    assert environ == before  # the caller's mapping is not modified
