@@ -132,13 +132,24 @@ class ToyModels(keras.Model):
         h = ops.einsum("bif,ihf->bih", x, self.W)
         return ops.relu(ops.einsum("bih,ihf->bif", h, self.W) + self.b)
 
+    def sample(self, batch_size):
+        """Fresh features of every instance, shape `(batch_size, instances, n_features)`.
+
+        `sample_features`' distribution, drawn with the backend's random numbers
+        from one uniform `u` per feature: the feature is present when `u >= S`,
+        and then `(u - S) / (1 - S)` is its value, uniform on [0, 1). One draw
+        instead of two (presence, value) halves the sampling, which dominates a
+        training step of these tiny models.
+        """
+        shape = (batch_size, self.instances, self.n_features)
+        u = keras.random.uniform(shape, seed=self.seed_generator)
+        s = ops.convert_to_tensor(self.sparsity, "float32")[:, None]
+        return ops.where(u >= s, (u - s) / (1.0 - s), ops.zeros_like(u))
+
     def call(self, inputs, training=False):
         sampled = len(inputs.shape) == 2  # a dummy (batch, 1) input: draw fresh features
         if sampled:
-            shape = (ops.shape(inputs)[0], self.instances, self.n_features)
-            keep = ops.cast(keras.random.uniform(shape, seed=self.seed_generator)
-                            >= ops.convert_to_tensor(self.sparsity, "float32")[:, None], "float32")
-            x = keep * keras.random.uniform(shape, seed=self.seed_generator)
+            x = self.sample(ops.shape(inputs)[0])
         else:
             x = ops.convert_to_tensor(inputs, "float32")
         out = self.reconstruct(x)
