@@ -88,6 +88,17 @@ def test_baselines_score_outliers_above_inliers():
         assert auc > 0.8, name
 
 
+@pytest.mark.parametrize("gamma", [0.05, "scale"])
+def test_one_class_svm_scores_are_scikit_learns_score_samples(gamma):
+    rng = np.random.default_rng(6)
+    x_train, x = rng.normal(size=(200, 5)), rng.normal(size=(80, 5)) * 2
+    detector = anomaly.make_baseline("one_class_svm", nu=0.3, gamma=gamma).fit(x_train)
+    np.testing.assert_allclose(detector.score(x), -detector.model.score_samples(x), rtol=1e-10, atol=1e-12)
+    from sklearn.svm import OneClassSVM
+    with pytest.raises(ValueError, match="kernel='rbf'"):
+        anomaly.OneClassSVMDetector(OneClassSVM(kernel="linear"))
+
+
 def test_pca_error_is_the_residual_off_the_principal_subspace():
     x = np.random.default_rng(5).normal(size=(100, 3)) * [5, 1, 0.01]
     detector = anomaly.make_baseline("pca", n_components=2).fit(x)
