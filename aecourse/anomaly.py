@@ -24,6 +24,7 @@ from sklearn.svm import OneClassSVM
 import keras
 from keras import ops
 
+from aecourse.reconstruction import cross_entropy_floor
 from aecourse.vae import bernoulli_log_likelihood, gaussian_kl
 
 
@@ -179,14 +180,14 @@ def entropy_floor(x):
         x: `(n, input_dim)` inputs in [0, 1].
 
     Returns:
-        `(n,)` float64 NumPy array, `sum_i H(x_i)` (with `0 log 0 = 0`).
+        `(n,)` float64 NumPy array, `sum_i H(x_i)` (with `0 log 0 = 0`): per
+        image, chapter 1's `reconstruction.cross_entropy_floor` (the mean of
+        `H(x_i)`) times its number of pixels.
     """
     x = _as_2d(x).astype("float64")
     if x.min() < 0 or x.max() > 1:
         raise ValueError(f"x must lie in [0, 1] (pixels). Received: range [{x.min():g}, {x.max():g}]")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = -(np.where(x > 0, x * np.log(x), 0.0) + np.where(x < 1, (1 - x) * np.log1p(-x), 0.0))
-    return h.sum(axis=1)
+    return np.array([cross_entropy_floor(image) * image.size for image in x])
 
 
 def negative_elbo_above_floor(vae, x, num_samples=10, seed=0, batch_size=1000):
