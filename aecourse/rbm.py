@@ -72,6 +72,12 @@ class BernoulliRBM(keras.Model):
             chains carry the sum of the copies (values 0..r).
         hidden_copies: `s`, the number of tied copies of the hidden layer
             (`s = 2`: the doubled top-down input `2 W h` of the last RBM).
+        exact: if `True`, train on the exact negative log-likelihood
+            `mean F(v) + log Z`, with `log Z` summed over every state of one
+            layer (`hidden_copies == 1`: the hidden layer; else the visible
+            layer, which then must have one copy) in `keras.ops`, so its
+            gradient is the exact log-likelihood gradient of the mini-batch.
+            For small RBMs only (at most 20 units on the enumerated side).
         seed: seed of the model's `keras.random.SeedGenerator` (Gibbs sampling).
         **kwargs: base `Model` arguments such as `name`.
 
@@ -85,7 +91,8 @@ class BernoulliRBM(keras.Model):
     """
 
     def __init__(self, n_visible, n_hidden, cd_steps=1, persistent=False, n_chains=100,
-                 init_std=0.01, weight_decay=0.0, visible_copies=1, hidden_copies=1, seed=None, **kwargs):
+                 init_std=0.01, weight_decay=0.0, visible_copies=1, hidden_copies=1, exact=False, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden),
                             ("cd_steps", cd_steps), ("n_chains", n_chains),
@@ -99,6 +106,13 @@ class BernoulliRBM(keras.Model):
         self.cd_steps, self.persistent, self.n_chains = int(cd_steps), bool(persistent), int(n_chains)
         self.init_std, self.weight_decay, self.seed = float(init_std), float(weight_decay), seed
         self.visible_copies, self.hidden_copies = int(visible_copies), int(hidden_copies)
+        self.exact = bool(exact)
+        if self.exact:
+            if self.visible_copies > 1 and self.hidden_copies > 1:
+                raise ValueError("exact=True needs one copy of one layer. Received: "
+                                 f"visible_copies={visible_copies}, hidden_copies={hidden_copies}")
+            enumerated = self.n_hidden if self.hidden_copies == 1 else self.n_visible
+            self._enumerated_states = all_binary_states(enumerated).astype("float32")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.kernel = self.add_weight(
             shape=(self.n_visible, self.n_hidden), name="kernel",
@@ -221,10 +235,28 @@ class BernoulliRBM(keras.Model):
             self.persistent_chains.assign(samples)
         return ops.stop_gradient(samples)
 
+    def exact_log_partition(self):
+        """`log Z` by enumeration, in `keras.ops` (differentiable); needs `exact=True`."""
+        if not self.exact:
+            raise ValueError("exact_log_partition needs a model built with exact=True.")
+        states = ops.convert_to_tensor(self._enumerated_states, dtype=self.kernel.dtype)
+        if self.hidden_copies == 1:   # sum over h: c.h + r sum_i softplus(b_i + (W h)_i)
+            terms = ops.matmul(states, self.hidden_bias) + self.visible_copies * ops.sum(
+                ops.softplus(ops.matmul(states, ops.transpose(self.kernel)) + self.visible_bias), axis=-1)
+        else:                         # sum over v (one copy): -F(v) with s hidden copies
+            terms = -self._free_energy_of_sum(states)
+        return ops.logsumexp(terms)
+
     def contrastive_divergence_loss(self, v):
-        """`mean F(v) - mean F(v_model)` (+ weight decay): its gradient is the CD estimate of `-d log p(v)`."""
+        """`mean F(v) - mean F(v_model)` (+ weight decay): its gradient is the CD estimate of `-d log p(v)`.
+
+        With `exact=True` the loss is `mean F(v) + log Z`, the exact negative log-likelihood.
+        """
         v = self._visible(v)
-        loss = ops.mean(self.free_energy(v)) - ops.mean(self._free_energy_of_sum(self.negative_samples(v)))
+        if self.exact:
+            loss = ops.mean(self.free_energy(v)) + self.exact_log_partition()
+        else:
+            loss = ops.mean(self.free_energy(v)) - ops.mean(self._free_energy_of_sum(self.negative_samples(v)))
         if self.weight_decay:
             loss = loss + 0.5 * self.weight_decay * ops.sum(ops.square(self.kernel))
         return loss
@@ -240,7 +272,7 @@ class BernoulliRBM(keras.Model):
             "n_visible": self.n_visible, "n_hidden": self.n_hidden, "cd_steps": self.cd_steps,
             "persistent": self.persistent, "n_chains": self.n_chains, "init_std": self.init_std,
             "weight_decay": self.weight_decay, "visible_copies": self.visible_copies,
-            "hidden_copies": self.hidden_copies, "seed": self.seed,
+            "hidden_copies": self.hidden_copies, "exact": self.exact, "seed": self.seed,
         })
         return config
 
