@@ -277,3 +277,32 @@ def test_exact_log_likelihood_callback_records_every_epoch():
     assert history.history["train_ll"][-1] == pytest.approx(R.log_likelihood(model, x).mean(), rel=1e-6)
     with pytest.raises(ValueError, match="at least one data set"):
         R.ExactLogLikelihood()
+
+
+def test_exact_training_step_is_the_exact_gradient():
+    """Autodiff of mean F(v) + log Z (keras.ops enumeration) against the closed-form gradient (NumPy)."""
+    model = _random_rbm(8, 4, scale=0.3, exact=True)
+    x = _toy_data(n=200)
+    before = [w.copy() for w in R.parameters(_as_plain(model))]
+    exact = R.exact_gradient(_as_plain(model), x)
+    model.compile(optimizer=keras.optimizers.SGD(0.01))
+    model.fit(x, epochs=1, batch_size=len(x), verbose=0)
+    after = R.parameters(_as_plain(model))
+    for a, b, g in zip(after, before, exact):
+        np.testing.assert_allclose(a - b, 0.01 * g, atol=2e-6)
+    log_z = keras.ops.convert_to_numpy(model.exact_log_partition())
+    assert float(log_z) == pytest.approx(R.log_partition(_as_plain(model)), abs=1e-4)
+
+
+def _as_plain(model):
+    return tuple(np.asarray(keras.ops.convert_to_numpy(w), "float64")
+                 for w in (model.kernel, model.visible_bias, model.hidden_bias))
+
+
+@pytest.mark.parametrize("r,s", [(2, 1), (1, 2)])
+def test_exact_log_partition_with_copies_matches_enumeration(r, s):
+    model = _random_rbm(3, 2, visible_copies=r, hidden_copies=s, exact=True)
+    _, _, log_z = _copies_brute_force(model, r, s)
+    assert float(keras.ops.convert_to_numpy(model.exact_log_partition())) == pytest.approx(log_z, abs=1e-4)
+    with pytest.raises(ValueError, match="one copy of one layer"):
+        R.BernoulliRBM(3, 2, visible_copies=2, hidden_copies=2, exact=True)
