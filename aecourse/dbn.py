@@ -5,15 +5,17 @@ the data, RBM 2 on `p(h1 | v)`, and so on (Hinton, Osindero & Teh 2006). The
 resulting generative model is *mostly directed*: only the top two layers
 form an undirected RBM; every lower layer is generated top-down by the
 sigmoid conditionals `p(h_{l-1} | h_l)`. It is not a deep Boltzmann machine,
-whose hidden layers receive input from both neighbours; `dbm_mean_field`
-shows that model's conditionals and the halved-weights trick used to
-initialise a DBM from a stack of RBMs (Salakhutdinov & Hinton 2009).
+whose hidden layers receive input from both neighbours; `compose_dbm`
+builds that model from two RBMs (with the doubled-input pretraining of
+Salakhutdinov & Hinton 2009 when the RBMs have copies), and
+`dbm_log_likelihood` evaluates a small one exactly.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
-from aecourse.rbm import BernoulliRBM, bernoulli_sample
+from aecourse.rbm import BernoulliRBM, all_binary_states, bernoulli_sample
 from aecourse.runtime import steps_per_execution
 
 
@@ -157,13 +159,11 @@ class DeepBeliefNetwork(keras.Model):
         return cls(**config)
 
 
-def dbm_hidden_probabilities(v, h2, kernel_1, kernel_2, hidden_bias_1, weight_scale=1.0):
+def dbm_hidden_probabilities(v, h2, kernel_1, kernel_2, hidden_bias_1):
     """The DBM conditional of the first hidden layer, which sees both neighbours.
 
-    `p(h1_j = 1 | v, h2) = sigmoid(s * (v'W1)_j + s * (W2 h2)_j + c1_j)`, with
-    `s = 1` in a DBM and `s = 1/2` for the halved-weights initialisation from
-    two RBMs trained separately (each alone already explains `h1`).
-    Unlike an RBM's `p(h | v)`, it uses both neighbouring layers.
+    `p(h1_j = 1 | v, h2) = sigmoid((v'W1)_j + (W2 h2)_j + c1_j)`. Unlike an
+    RBM's `p(h | v)`, it uses both neighbouring layers.
 
     Args:
         v: visible states, shape `(n, n_visible)`.
@@ -171,44 +171,107 @@ def dbm_hidden_probabilities(v, h2, kernel_1, kernel_2, hidden_bias_1, weight_sc
         kernel_1: `W1`, shape `(n_visible, n_hidden_1)`.
         kernel_2: `W2`, shape `(n_hidden_1, n_hidden_2)`.
         hidden_bias_1: `c1`, the bias of `h1`, shape `(n_hidden_1,)`.
-        weight_scale: `s`, the factor on both weight matrices.
 
     Returns:
         `p(h1 = 1 | v, h2)`, shape `(n, n_hidden_1)`.
     """
     bottom_up = ops.matmul(v, kernel_1)
     top_down = ops.matmul(h2, ops.transpose(kernel_2))
-    return ops.sigmoid(weight_scale * (bottom_up + top_down) + hidden_bias_1)
+    return ops.sigmoid(bottom_up + top_down + hidden_bias_1)
 
 
-def dbm_mean_field(dbn, v, n_steps=10, halve_weights=True):
-    """Mean-field inference `q(h1), q(h2)` in the two-hidden-layer DBM built from a DBN's RBMs.
+def compose_dbm(first, second, halve=True):
+    """The parameters of the two-hidden-layer DBM `v - h1 - h2` composed from two RBMs.
 
-    `h1` receives input from `v` through RBM 1 and from `h2` through RBM 2
-    (`dbm_hidden_probabilities`), and its bias is the sum of RBM 1's hidden
-    bias and RBM 2's visible bias; the top layer `h2` listens to `h1` only.
-    Each RBM alone already explains `h1` from the data, so adding both counts
-    the evidence twice; `halve_weights` halves both RBMs' terms on `h1`
-    (weights and biases), which averages the two models of `h1`.
+    RBM 1 (`v - h1`) and RBM 2 (`h1 - h2`) each give `h1` a total input:
+    `r1 W1'v + c1` from RBM 1 (`r1` its `visible_copies`) and `s2 W2 h2 + b2`
+    from RBM 2 (`s2` its `hidden_copies`). The DBM gives `h1` the sum of
+    both, times `f = 1/2` (`halve`, which averages the two models of `h1`)
+    or `f = 1`; its weights are `W1* = f r1 W1` and `W2* = f s2 W2`, used in
+    every conditional, so the composed model is a Boltzmann machine (one
+    energy, symmetric weights). With `r1 = s2 = 2` (each RBM pretrained with
+    the doubled input, Salakhutdinov & Hinton 2009) and `halve`, `W1* = W1`
+    and `W2* = W2`: `v` and `h2` keep the conditionals their RBMs learned.
+    With ordinary RBMs (`r1 = s2 = 1`), halving also halves the weights
+    that generate `v` and infer `h2`.
 
     Args:
-        dbn: a `DeepBeliefNetwork` with exactly two RBMs.
-        v: visible data, shape `(n, n_visible)`.
-        n_steps: mean-field iterations.
-        halve_weights: apply the halved-weights trick.
+        first: RBM 1, a `BernoulliRBM` on the data.
+        second: RBM 2, a `BernoulliRBM` whose visible layer is `h1`.
+        halve: `f = 1/2` (default) or `f = 1`.
 
     Returns:
-        `(q_h1, q_h2)` tensors.
+        A dict of float64 NumPy arrays `W1, W2, b, c1, c2` (`b` is RBM 1's
+        visible bias, `c2` RBM 2's hidden bias).
     """
-    if len(dbn.rbms) != 2:
-        raise ValueError(f"dbm_mean_field needs a DBN with two RBMs (three layers). "
-                         f"Received: layer_sizes={dbn.layer_sizes!r}")
-    first, second = dbn.rbms
-    scale = 0.5 if halve_weights else 1.0
-    bias = scale * (first.hidden_bias + second.visible_bias)
-    q_h1 = first.transform(v)
-    q_h2 = second.transform(q_h1)
+    if first.n_hidden != second.n_visible:
+        raise ValueError(f"RBM 1 has {first.n_hidden} hidden units but RBM 2 has {second.n_visible} visible "
+                         "units; they must be the same layer h1.")
+    f = 0.5 if halve else 1.0
+    to_numpy = lambda w: np.asarray(ops.convert_to_numpy(w), dtype="float64")
+    return {
+        "W1": f * first.visible_copies * to_numpy(first.kernel),
+        "W2": f * second.hidden_copies * to_numpy(second.kernel),
+        "b": to_numpy(first.visible_bias),
+        "c1": f * (to_numpy(first.hidden_bias) + to_numpy(second.visible_bias)),
+        "c2": to_numpy(second.hidden_bias),
+    }
+
+
+def _softplus(x):
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _logsumexp(values, axis=None):
+    top = np.max(values, axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(values - top), axis=axis))
+
+
+def dbm_log_likelihood(params, v):
+    """Exact `log p(v)` of a small two-hidden-layer DBM, summing over every state of `h1`.
+
+    With `E = -b.v - c1.h1 - c2.h2 - v'W1 h1 - h1'W2 h2`, summing out `v` and
+    `h2` (independent given `h1`) leaves a sum over the `2**K1` states of `h1`:
+    `log p*(v) = b.v + logsumexp_h1[h1.(c1 + v W1) + sum softplus(c2 + h1 W2)]`
+    and `log Z = logsumexp_h1[h1.c1 + sum softplus(c2 + h1 W2) + sum softplus(b + W1 h1)]`.
+
+    Args:
+        params: a dict `W1, W2, b, c1, c2` (e.g. from `compose_dbm`), `h1` at
+            most 20 units.
+        v: binary visible vectors, shape `(n, n_visible)`.
+
+    Returns:
+        float64 array of shape `(n,)`.
+    """
+    w1, w2, b, c1, c2 = (np.asarray(params[k], dtype="float64") for k in ("W1", "W2", "b", "c1", "c2"))
+    h1 = all_binary_states(w1.shape[1])
+    top = _softplus(c2 + h1 @ w2).sum(axis=1)
+    log_z = _logsumexp(h1 @ c1 + top + _softplus(b + h1 @ w1.T).sum(axis=1))
+    v = np.asarray(v, dtype="float64")
+    log_p_star = v @ b + _logsumexp((v @ w1 + c1) @ h1.T + top, axis=1)
+    return log_p_star - log_z
+
+
+def dbm_mean_field(params, v, n_steps=10):
+    """Mean-field inference `q(h1), q(h2)` in a two-hidden-layer DBM, with its symmetric weights.
+
+    Starts from a bottom-up pass and alternates
+    `q1 = sigmoid(v W1 + q2 W2' + c1)`, `q2 = sigmoid(q1 W2 + c2)`.
+
+    Args:
+        params: a dict `W1, W2, b, c1, c2` (e.g. from `compose_dbm`).
+        v: visible data, shape `(n, n_visible)`.
+        n_steps: mean-field iterations.
+
+    Returns:
+        `(q_h1, q_h2)` float64 arrays.
+    """
+    w1, w2, c1, c2 = (np.asarray(params[k], dtype="float64") for k in ("W1", "W2", "c1", "c2"))
+    v = np.asarray(v, dtype="float64")
+    sigmoid = lambda x: 1.0 / (1.0 + np.exp(-x))
+    q_h1 = sigmoid(v @ w1 + c1)
+    q_h2 = sigmoid(q_h1 @ w2 + c2)
     for _ in range(n_steps):
-        q_h1 = dbm_hidden_probabilities(v, q_h2, first.kernel, second.kernel, bias, scale)
-        q_h2 = second.transform(q_h1)
+        q_h1 = sigmoid(v @ w1 + q_h2 @ w2.T + c1)
+        q_h2 = sigmoid(q_h1 @ w2 + c2)
     return q_h1, q_h2

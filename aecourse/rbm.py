@@ -61,6 +61,23 @@ class BernoulliRBM(keras.Model):
         persistent: if `True`, train by persistent CD.
         n_chains: number of persistent chains (used only when `persistent`).
         init_std: standard deviation of the initial weights (biases start at 0).
+        weight_decay: L2 penalty `weight_decay / 2 * sum(W**2)` added to the
+            loss (weights only, not biases), as Hinton's practical guide advises.
+        visible_copies: `r`, the number of tied copies of the visible layer.
+            With `r = 2` the hidden units receive `2 W'v` from the data (the
+            doubled bottom-up input of the first RBM of a DBM, Salakhutdinov
+            & Hinton 2009). The model is an ordinary RBM on `r` visible
+            copies that share `W` and `b`; training clamps every copy to the
+            data, and Gibbs sampling draws each copy independently, so the
+            chains carry the sum of the copies (values 0..r).
+        hidden_copies: `s`, the number of tied copies of the hidden layer
+            (`s = 2`: the doubled top-down input `2 W h` of the last RBM).
+        exact: if `True`, train on the exact negative log-likelihood
+            `mean F(v) + log Z`, with `log Z` summed over every state of one
+            layer (`hidden_copies == 1`: the hidden layer; else the visible
+            layer, which then must have one copy) in `keras.ops`, so its
+            gradient is the exact log-likelihood gradient of the mini-batch.
+            For small RBMs only (at most 20 units on the enumerated side).
         seed: seed of the model's `keras.random.SeedGenerator` (Gibbs sampling).
         **kwargs: base `Model` arguments such as `name`.
 
@@ -74,16 +91,28 @@ class BernoulliRBM(keras.Model):
     """
 
     def __init__(self, n_visible, n_hidden, cd_steps=1, persistent=False, n_chains=100,
-                 init_std=0.01, seed=None, **kwargs):
+                 init_std=0.01, weight_decay=0.0, visible_copies=1, hidden_copies=1, exact=False, seed=None,
+                 **kwargs):
         super().__init__(**kwargs)
         for name, value in (("n_visible", n_visible), ("n_hidden", n_hidden),
-                            ("cd_steps", cd_steps), ("n_chains", n_chains)):
+                            ("cd_steps", cd_steps), ("n_chains", n_chains),
+                            ("visible_copies", visible_copies), ("hidden_copies", hidden_copies)):
             _check_positive_int(name, value)
         if not init_std > 0:
             raise ValueError(f"init_std must be positive. Received: init_std={init_std!r}")
+        if not weight_decay >= 0:
+            raise ValueError(f"weight_decay must be non-negative. Received: weight_decay={weight_decay!r}")
         self.n_visible, self.n_hidden = int(n_visible), int(n_hidden)
         self.cd_steps, self.persistent, self.n_chains = int(cd_steps), bool(persistent), int(n_chains)
-        self.init_std, self.seed = float(init_std), seed
+        self.init_std, self.weight_decay, self.seed = float(init_std), float(weight_decay), seed
+        self.visible_copies, self.hidden_copies = int(visible_copies), int(hidden_copies)
+        self.exact = bool(exact)
+        if self.exact:
+            if self.visible_copies > 1 and self.hidden_copies > 1:
+                raise ValueError("exact=True needs one copy of one layer. Received: "
+                                 f"visible_copies={visible_copies}, hidden_copies={hidden_copies}")
+            enumerated = self.n_hidden if self.hidden_copies == 1 else self.n_visible
+            self._enumerated_states = all_binary_states(enumerated).astype("float32")
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.kernel = self.add_weight(
             shape=(self.n_visible, self.n_hidden), name="kernel",
@@ -117,18 +146,26 @@ class BernoulliRBM(keras.Model):
         return -(ops.matmul(v, self.visible_bias) + ops.matmul(h, self.hidden_bias) + interaction)
 
     def free_energy(self, v):
-        """`F(v) = -log sum_h exp(-E(v, h)) = -b.v - sum_j softplus(c_j + (v'W)_j)`."""
-        v = self._visible(v)
-        hidden_input = ops.matmul(v, self.kernel) + self.hidden_bias
-        return -ops.matmul(v, self.visible_bias) - ops.sum(ops.softplus(hidden_input), axis=-1)
+        """`F(v) = -log sum_h exp(-E(v, h)) = -b.v - sum_j softplus(c_j + (v'W)_j)`.
+
+        With copies, `v` is the state of every visible copy (all equal, as
+        when clamped to data): `F = -r b.v - s sum_j softplus(c_j + r (v'W)_j)`.
+        """
+        return self._free_energy_of_sum(self.visible_copies * self._visible(v))
+
+    def _free_energy_of_sum(self, u):
+        """Free energy of visible copies whose sum is `u`: `-b.u - s sum_j softplus(c_j + (u'W)_j)`."""
+        hidden_input = ops.matmul(u, self.kernel) + self.hidden_bias
+        return -ops.matmul(u, self.visible_bias) - self.hidden_copies * ops.sum(ops.softplus(hidden_input), axis=-1)
 
     def hidden_probabilities(self, v):
-        """`p(h_j = 1 | v) = sigmoid(c_j + (v'W)_j)` for every hidden unit."""
-        return ops.sigmoid(ops.matmul(self._visible(v), self.kernel) + self.hidden_bias)
+        """`p(h_j = 1 | v) = sigmoid(c_j + r (v'W)_j)` for every hidden unit (`r = 1` unless copies)."""
+        return ops.sigmoid(self.visible_copies * ops.matmul(self._visible(v), self.kernel) + self.hidden_bias)
 
     def visible_probabilities(self, h):
-        """`p(v_i = 1 | h) = sigmoid(b_i + (W h)_i)` for every visible unit."""
-        return ops.sigmoid(ops.matmul(self._hidden(h), ops.transpose(self.kernel)) + self.visible_bias)
+        """`p(v_i = 1 | h) = sigmoid(b_i + s (W h)_i)` for every visible unit (`s = 1` unless copies)."""
+        return ops.sigmoid(self.hidden_copies * ops.matmul(self._hidden(h), ops.transpose(self.kernel))
+                           + self.visible_bias)
 
     def sample_hidden(self, v):
         """A sample `h ~ p(h | v)` (the units are independent given `v`)."""
@@ -138,9 +175,25 @@ class BernoulliRBM(keras.Model):
         """A sample `v ~ p(v | h)` (the units are independent given `h`)."""
         return bernoulli_sample(self.visible_probabilities(h), self.seed_generator)
 
+    def _sample_sum(self, probabilities, copies):
+        """The sum of `copies` independent Bernoulli samples (a binomial draw)."""
+        total = bernoulli_sample(probabilities, self.seed_generator)
+        for _ in range(copies - 1):
+            total = total + bernoulli_sample(probabilities, self.seed_generator)
+        return total
+
     def gibbs_step(self, v):
-        """One block-Gibbs step `v -> h ~ p(h|v) -> v' ~ p(v|h)`; returns `v'`."""
-        return self.sample_visible(self.sample_hidden(v))
+        """One block-Gibbs step `v -> h ~ p(h|v) -> v' ~ p(v|h)`; returns `v'`.
+
+        With copies, `v` and the result are sums over the visible copies
+        (each copy sampled independently), and `h` the sum over the hidden ones.
+        """
+        v = self._visible(v)
+        if self.visible_copies == 1 and self.hidden_copies == 1:
+            return self.sample_visible(self.sample_hidden(v))
+        h = self._sample_sum(ops.sigmoid(ops.matmul(v, self.kernel) + self.hidden_bias), self.hidden_copies)
+        return self._sample_sum(ops.sigmoid(ops.matmul(h, ops.transpose(self.kernel)) + self.visible_bias),
+                                self.visible_copies)
 
     def gibbs_chain(self, v, n_steps, return_probabilities=False):
         """Runs `n_steps` Gibbs steps from `v`.
@@ -172,17 +225,41 @@ class BernoulliRBM(keras.Model):
         return self.hidden_probabilities(v)
 
     def negative_samples(self, v):
-        """The negative phase: `cd_steps` Gibbs steps from `v` (CD) or from the persistent chains (PCD)."""
-        start = self.persistent_chains if self.persistent else self._visible(v)
+        """The negative phase: `cd_steps` Gibbs steps from `v` (CD) or from the persistent chains (PCD).
+
+        With visible copies the samples are sums over the copies (CD starts at `r v`).
+        """
+        start = self.persistent_chains if self.persistent else self.visible_copies * self._visible(v)
         samples = self.gibbs_chain(start, self.cd_steps)
         if self.persistent:
             self.persistent_chains.assign(samples)
         return ops.stop_gradient(samples)
 
+    def exact_log_partition(self):
+        """`log Z` by enumeration, in `keras.ops` (differentiable); needs `exact=True`."""
+        if not self.exact:
+            raise ValueError("exact_log_partition needs a model built with exact=True.")
+        states = ops.convert_to_tensor(self._enumerated_states, dtype=self.kernel.dtype)
+        if self.hidden_copies == 1:   # sum over h: c.h + r sum_i softplus(b_i + (W h)_i)
+            terms = ops.matmul(states, self.hidden_bias) + self.visible_copies * ops.sum(
+                ops.softplus(ops.matmul(states, ops.transpose(self.kernel)) + self.visible_bias), axis=-1)
+        else:                         # sum over v (one copy): -F(v) with s hidden copies
+            terms = -self._free_energy_of_sum(states)
+        return ops.logsumexp(terms)
+
     def contrastive_divergence_loss(self, v):
-        """`mean F(v) - mean F(v_model)`: its gradient is the CD estimate of `-d log p(v)`."""
+        """`mean F(v) - mean F(v_model)` (+ weight decay): its gradient is the CD estimate of `-d log p(v)`.
+
+        With `exact=True` the loss is `mean F(v) + log Z`, the exact negative log-likelihood.
+        """
         v = self._visible(v)
-        return ops.mean(self.free_energy(v)) - ops.mean(self.free_energy(self.negative_samples(v)))
+        if self.exact:
+            loss = ops.mean(self.free_energy(v)) + self.exact_log_partition()
+        else:
+            loss = ops.mean(self.free_energy(v)) - ops.mean(self._free_energy_of_sum(self.negative_samples(v)))
+        if self.weight_decay:
+            loss = loss + 0.5 * self.weight_decay * ops.sum(ops.square(self.kernel))
+        return loss
 
     def call(self, inputs, training=False):
         if training:
@@ -194,7 +271,8 @@ class BernoulliRBM(keras.Model):
         config.update({
             "n_visible": self.n_visible, "n_hidden": self.n_hidden, "cd_steps": self.cd_steps,
             "persistent": self.persistent, "n_chains": self.n_chains, "init_std": self.init_std,
-            "seed": self.seed,
+            "weight_decay": self.weight_decay, "visible_copies": self.visible_copies,
+            "hidden_copies": self.hidden_copies, "exact": self.exact, "seed": self.seed,
         })
         return config
 
@@ -213,6 +291,9 @@ def parameters(rbm):
     Args:
         rbm: a `BernoulliRBM`, or a `(W, b, c)` tuple of arrays (returned as float64).
     """
+    if not isinstance(rbm, tuple) and (rbm.visible_copies, rbm.hidden_copies) != (1, 1):
+        raise ValueError(f"{rbm.name} has copies (visible_copies={rbm.visible_copies}, hidden_copies="
+                         f"{rbm.hidden_copies}); the (W, b, c) functions evaluate one-copy RBMs only.")
     weights = rbm if isinstance(rbm, tuple) else (rbm.kernel, rbm.visible_bias, rbm.hidden_bias)
     return tuple(np.asarray(keras.ops.convert_to_numpy(w), dtype="float64") for w in weights)
 
@@ -378,7 +459,13 @@ def base_rate_visible_bias(v, smoothing=1.0):
     return np.log(p) - np.log1p(-p)
 
 
-def ais_log_partition(rbm, base_visible_bias, n_chains=100, n_betas=2000, seed=0):
+def effective_sample_size(log_weights):
+    """`(sum w)^2 / sum w^2` of importance weights given as logs: how many chains the estimate rests on."""
+    log_weights = np.asarray(log_weights, dtype="float64")
+    return float(np.exp(2 * _logsumexp(log_weights) - _logsumexp(2 * log_weights)))
+
+
+def ais_log_partition(rbm, base_visible_bias, n_chains=100, n_betas=2000, seed=0, return_log_weights=False):
     """Estimates `log Z` by annealed importance sampling (Neal 2001; Salakhutdinov & Murray 2008).
 
     The chains anneal from a base RBM with no weights and visible biases
@@ -394,10 +481,13 @@ def ais_log_partition(rbm, base_visible_bias, n_chains=100, n_betas=2000, seed=0
         n_chains: number of independent AIS runs.
         n_betas: number of inverse temperatures from 0 to 1.
         seed: NumPy seed of the chains.
+        return_log_weights: return the chains' log-weights instead of their
+            standard deviation (e.g. for `effective_sample_size`).
 
     Returns:
         `(log_z, log_z_std)`: the estimate and the standard deviation of the
-        importance log-weights (a large spread means too few `n_betas`).
+        importance log-weights (a large spread means too few `n_betas`), or
+        `(log_z, log_weights)` with `return_log_weights`.
     """
     _check_positive_int("n_chains", n_chains)
     if not (isinstance(n_betas, int) and n_betas >= 2):
@@ -424,4 +514,6 @@ def ais_log_partition(rbm, base_visible_bias, n_chains=100, n_betas=2000, seed=0
         v = (rng.random(visible_input.shape) < _sigmoid(visible_input)).astype("float32")
     log_z_base = _softplus(base).sum() + n_hidden * np.log(2.0)
     log_z = log_z_base + _logsumexp(log_weights) - np.log(n_chains)
+    if return_log_weights:
+        return float(log_z), log_weights
     return float(log_z), float(np.std(log_weights))

@@ -116,6 +116,72 @@ def test_unanswered_fails_clearly():
         raise NotImplementedError
 
     for check in (ch6.check_free_energy, ch6.check_gibbs_step, ch6.check_cd_update,
-                  ch6.check_log_partition, ch6.check_dbm_conditional):
+                  ch6.check_log_partition, ch6.check_dbm_conditional, ch6.check_trained_rbm):
         with pytest.raises(ExerciseFailure, match="not answered yet"):
             check(unanswered)
+
+
+# ----------------------------------------------------------------------------- train: ex-6-train
+
+class _Weights:
+    """A stand-in for a trained model: the check only reads `get_weights()`."""
+
+    def __init__(self, *weights):
+        self.weights = list(weights)
+
+    def get_weights(self):
+        return self.weights
+
+
+def _fitted_rbm_weights():
+    """The exact-gradient optimum is not needed: a PCD-trained reference is what the learner builds."""
+    import keras
+    from aecourse import rbm
+    model = rbm.BernoulliRBM(12, 8, cd_steps=1, persistent=True, n_chains=100, init_std=0.1, seed=0)
+    model.compile(optimizer=keras.optimizers.SGD(0.05))
+    model.fit(ch6.mode_samples(1000, np.random.default_rng(5)), epochs=80, batch_size=50, verbose=0)
+    return model
+
+
+def test_trained_rbm_passes(capsys):
+    model = _fitted_rbm_weights()
+    ch6.check_trained_rbm(lambda x: model)
+    assert capsys.readouterr().out.startswith("\u2714 ex-6-train:")
+
+
+def _independent_bits():
+    p = ch6.mode_samples(4000, np.random.default_rng(0)).mean(axis=0).clip(1e-3, 1 - 1e-3)
+    return _Weights(np.zeros((12, 1)), np.log(p / (1 - p)), np.zeros(1))
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda: _Weights(np.zeros((12, 8)), np.zeros(12), np.zeros(8)),                       # untrained
+    _independent_bits,                                                                     # no hidden structure
+    lambda: _Weights(np.zeros((16, 8)), np.zeros(16), np.zeros(8)),                       # wrong visible size
+    lambda: _Weights(np.zeros((12, 20)), np.zeros(12), np.zeros(20)),                     # too many hidden units
+    lambda: _Weights(np.full((12, 8), np.nan), np.zeros(12), np.zeros(8)),                # diverged
+    lambda: _Weights(np.zeros((12, 8))),                                                   # not an RBM
+])
+def test_trained_rbm_rejects(wrong):
+    answer = wrong()
+    with pytest.raises(ExerciseFailure, match="^ex-6-train"):
+        ch6.check_trained_rbm(lambda x: answer)
+
+
+# ----------------------------------------------------------------------------- derive: ex-6-log-z
+
+def test_toy_log_z(capsys):
+    ch6.check_toy_log_z(np.log(1 + np.exp(-1.0) + np.exp(0.5) + np.exp(1.5)))
+    assert capsys.readouterr().out.startswith("\u2714 ex-6-log-z:")
+
+
+@pytest.mark.parametrize("wrong", [
+    np.log(np.exp(-1.0) + np.exp(0.5) + np.exp(1.5)),            # the all-zero state forgotten
+    np.log((1 + np.exp(-1.0)) * (1 + np.exp(0.5))),              # the weight forgotten
+    np.log(1 + np.exp(-1.0) + np.exp(0.5) + np.exp(-1.0 + 0.5 - 2.0)),   # sign of the interaction
+    1 + np.exp(-1.0) + np.exp(0.5) + np.exp(1.5),                # Z, not log Z
+    np.array([0.0, 1.0]),                                        # not one number
+])
+def test_toy_log_z_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-6-log-z"):
+        ch6.check_toy_log_z(wrong)

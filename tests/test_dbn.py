@@ -1,5 +1,7 @@
 """DeepBeliefNetwork: greedy stacking, top-down sampling, classifier initialisation, DBM conditionals, saving."""
 
+import itertools
+
 import keras
 import numpy as np
 import pytest
@@ -51,33 +53,71 @@ def test_classifier_starts_from_the_rbm_weights():
     assert history.history["accuracy"][-1] > 0.9
 
 
-def test_dbm_conditional_uses_both_layers_and_halving():
+def test_dbm_conditional_uses_both_layers():
     rng = np.random.default_rng(0)
     v, h2 = rng.integers(0, 2, (5, 4)).astype("float32"), rng.integers(0, 2, (5, 2)).astype("float32")
     w1, w2, c1 = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=3)
-    for scale in (1.0, 0.5):
-        expected = 1 / (1 + np.exp(-(scale * (v @ w1 + h2 @ w2.T) + c1)))
-        got = D.dbm_hidden_probabilities(v, h2, w1.astype("float32"), w2.astype("float32"),
-                                         c1.astype("float32"), weight_scale=scale)
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(got), expected, rtol=1e-5, atol=1e-6)
+    expected = 1 / (1 + np.exp(-(v @ w1 + h2 @ w2.T + c1)))
+    got = D.dbm_hidden_probabilities(v, h2, w1.astype("float32"), w2.astype("float32"), c1.astype("float32"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(got), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_dbm_mean_field_full_weights_are_overconfident_and_halving_fixes_it():
-    x, _ = _data()
-    model = D.DeepBeliefNetwork((16, 12, 6), seed=0)
-    model.pretrain(x, epochs=30, batch_size=20)
-    saturation = lambda q: np.mean((q < 0.05) | (q > 0.95))
-    rbm_saturation = saturation(keras.ops.convert_to_numpy(model.rbms[0].transform(x)))
-    saturated = {}
-    for halve in (True, False):
-        q_h1, q_h2 = D.dbm_mean_field(model, x, n_steps=5, halve_weights=halve)
-        assert q_h1.shape == (400, 12) and q_h2.shape == (400, 6)
-        saturated[halve] = saturation(keras.ops.convert_to_numpy(q_h1))
-    # Full weights count the data twice: more saturated than RBM 1 alone; halving undoes it.
-    assert saturated[False] > rbm_saturation
-    assert saturated[True] < saturated[False]
-    with pytest.raises(ValueError, match="two RBMs"):
-        D.dbm_mean_field(D.DeepBeliefNetwork((16, 8)), x)
+def _random_dbm(rng, d=4, k1=3, k2=2):
+    return {"W1": rng.normal(size=(d, k1)), "W2": rng.normal(size=(k1, k2)), "b": rng.normal(size=d),
+            "c1": rng.normal(size=k1), "c2": rng.normal(size=k2)}
+
+
+def test_dbm_log_likelihood_matches_brute_force_enumeration():
+    params = _random_dbm(np.random.default_rng(1))
+    states = lambda n: np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+    vs, h1s, h2s = states(4), states(3), states(2)
+    log_p_star = np.zeros(len(vs))
+    for i, v in enumerate(vs):
+        terms = [v @ params["b"] + h1 @ params["c1"] + h2 @ params["c2"] + v @ params["W1"] @ h1
+                 + h1 @ params["W2"] @ h2 for h1 in h1s for h2 in h2s]
+        log_p_star[i] = np.log(np.sum(np.exp(terms)))
+    expected = log_p_star - np.log(np.sum(np.exp(log_p_star)))
+    np.testing.assert_allclose(D.dbm_log_likelihood(params, vs), expected, atol=1e-10)
+    assert np.exp(D.dbm_log_likelihood(params, vs)).sum() == pytest.approx(1.0)
+
+
+def test_dbm_mean_field_is_a_fixed_point_of_the_symmetric_updates():
+    rng = np.random.default_rng(2)
+    params = _random_dbm(rng, 6, 5, 3)
+    params["W1"] *= 0.3
+    params["W2"] *= 0.3
+    v = rng.integers(0, 2, (7, 6)).astype("float64")
+    q1, q2 = D.dbm_mean_field(params, v, n_steps=50)
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(q1, sigmoid(v @ params["W1"] + q2 @ params["W2"].T + params["c1"]), atol=1e-8)
+    np.testing.assert_allclose(q2, sigmoid(q1 @ params["W2"] + params["c2"]), atol=1e-8)
+
+
+def test_compose_dbm_uses_one_symmetric_set_of_weights():
+    from aecourse.rbm import BernoulliRBM
+    rng = np.random.default_rng(3)
+    first = BernoulliRBM(6, 4, visible_copies=2, seed=0)
+    second = BernoulliRBM(4, 3, hidden_copies=2, seed=1)
+    plain_first, plain_second = BernoulliRBM(6, 4, seed=0), BernoulliRBM(4, 3, seed=1)
+    for model in (first, second, plain_first, plain_second):
+        model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+    plain_first.set_weights(first.get_weights())
+    plain_second.set_weights(second.get_weights())
+    w1, b1, c1 = (keras.ops.convert_to_numpy(w) for w in (first.kernel, first.visible_bias, first.hidden_bias))
+    w2, b2, c2 = (keras.ops.convert_to_numpy(w) for w in (second.kernel, second.visible_bias, second.hidden_bias))
+    doubled = D.compose_dbm(first, second, halve=True)     # Salakhutdinov & Hinton: W1* = W1, W2* = W2
+    np.testing.assert_allclose(doubled["W1"], w1, rtol=1e-6)
+    np.testing.assert_allclose(doubled["W2"], w2, rtol=1e-6)
+    np.testing.assert_allclose(doubled["c1"], 0.5 * (c1 + b2), rtol=1e-6)
+    np.testing.assert_allclose(doubled["b"], b1, rtol=1e-6)
+    np.testing.assert_allclose(doubled["c2"], c2, rtol=1e-6)
+    halved = D.compose_dbm(plain_first, plain_second, halve=True)
+    np.testing.assert_allclose(halved["W1"], 0.5 * w1, rtol=1e-6)
+    full = D.compose_dbm(plain_first, plain_second, halve=False)
+    np.testing.assert_allclose(full["W2"], w2, rtol=1e-6)
+    np.testing.assert_allclose(full["c1"], c1 + b2, rtol=1e-6)
+    with pytest.raises(ValueError, match="same layer h1"):
+        D.compose_dbm(first, BernoulliRBM(5, 3))
 
 
 def test_bad_layer_sizes_raise():

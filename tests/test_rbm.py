@@ -145,6 +145,84 @@ def test_ais_matches_the_exact_log_partition():
     assert spread < 1.0
 
 
+def test_ais_log_weights_and_effective_sample_size():
+    model = _random_rbm(10, 12, scale=0.5)
+    base = R.base_rate_visible_bias(_toy_data(n_visible=10))
+    log_z, log_weights = R.ais_log_partition(model, base, n_chains=50, n_betas=200, return_log_weights=True)
+    assert log_weights.shape == (50,)
+    assert log_z == pytest.approx(R.ais_log_partition(model, base, n_chains=50, n_betas=200)[0])
+    assert R.effective_sample_size(np.zeros(8)) == pytest.approx(8.0)
+    assert R.effective_sample_size([0.0, -1000.0, -1000.0]) == pytest.approx(1.0)
+    assert 1.0 <= R.effective_sample_size(log_weights) <= 50.0
+
+
+def _copies_brute_force(model, r, s):
+    """log p(v, every visible copy = v) by enumerating all copies of both layers."""
+    w, b, c = (np.asarray(keras.ops.convert_to_numpy(x), "float64")
+               for x in (model.kernel, model.visible_bias, model.hidden_bias))
+    d, k = w.shape
+    vs = _states(d)
+    hs = _states(k * s)
+    all_v = _states(d * r)
+    def log_p_star(v_copies):   # v_copies: (r, d)
+        u = v_copies.sum(axis=0)
+        h_sum = hs.reshape(-1, s, k).sum(axis=1)
+        return np.log(np.sum(np.exp(u @ b + h_sum @ c + u @ w @ h_sum.T)))
+    log_z = np.log(np.sum([np.exp(log_p_star(x.reshape(r, d))) for x in all_v]))
+    return np.array([log_p_star(np.tile(v, (r, 1))) for v in vs]) - log_z, vs, log_z
+
+
+@pytest.mark.parametrize("r,s", [(2, 1), (1, 2)])
+def test_copies_free_energy_and_conditionals_match_enumeration(r, s):
+    model = _random_rbm(3, 2, visible_copies=r, hidden_copies=s)
+    expected, vs, log_z = _copies_brute_force(model, r, s)
+    free = keras.ops.convert_to_numpy(model.free_energy(vs)).astype("float64")
+    # -F(v) - log Z is log p(all copies = v): the free energy sums every hidden copy out
+    np.testing.assert_allclose(-free - log_z, expected, atol=1e-5)
+    w, b, c = (np.asarray(keras.ops.convert_to_numpy(x), "float64")
+               for x in (model.kernel, model.visible_bias, model.hidden_bias))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.hidden_probabilities(vs)),
+                               1 / (1 + np.exp(-(r * vs @ w + c))), rtol=1e-5)
+    with pytest.raises(ValueError, match="copies"):
+        R.log_partition(model)
+
+
+def test_copies_gibbs_step_draws_sums_of_independent_copies():
+    model = _random_rbm(3, 2, visible_copies=2)
+    v = np.tile(np.array([[1.0, 0.0, 1.0]], "float32"), (4000, 1))
+    samples = keras.ops.convert_to_numpy(model.gibbs_step(2 * v))
+    assert set(np.unique(samples)) <= {0.0, 1.0, 2.0}
+    w, b, c = (np.asarray(keras.ops.convert_to_numpy(x), "float64")
+               for x in (model.kernel, model.visible_bias, model.hidden_bias))
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))
+    p_h = sigmoid(2 * v[0] @ w + c)
+    hs = _states(2)
+    p_hs = np.prod(np.where(hs == 1, p_h, 1 - p_h), axis=1)
+    expected = 2 * (p_hs @ sigmoid(hs @ w.T + b))          # E[sum of two copies] = 2 E[p(v|h)]
+    np.testing.assert_allclose(samples.mean(axis=0), expected, atol=0.06)
+
+
+def test_weight_decay_adds_the_l2_penalty_on_weights_only():
+    plain, decayed = _random_rbm(4, 3, seed=0), _random_rbm(4, 3, seed=0, weight_decay=0.1)
+    x = _toy_data(n=8, n_visible=4)
+    plain_loss = keras.ops.convert_to_numpy(plain.free_energy(x)).mean()
+    w = keras.ops.convert_to_numpy(decayed.kernel)
+    copy = _random_rbm(4, 3, seed=0, weight_decay=0.1, cd_steps=1)
+    assert copy.get_config()["weight_decay"] == 0.1
+    # the penalty is the only difference between the two losses on the same negative samples
+    neg = x[::-1]
+    penalty = 0.5 * 0.1 * np.sum(w ** 2)
+    gap = lambda m: (keras.ops.convert_to_numpy(m.free_energy(x)).mean()
+                     - keras.ops.convert_to_numpy(m.free_energy(neg)).mean())
+    assert gap(decayed) == pytest.approx(gap(plain), rel=1e-5)
+    decayed.negative_samples = lambda v: keras.ops.convert_to_tensor(neg)
+    plain.negative_samples = lambda v: keras.ops.convert_to_tensor(neg)
+    loss_gap = (keras.ops.convert_to_numpy(decayed.contrastive_divergence_loss(x))
+                - keras.ops.convert_to_numpy(plain.contrastive_divergence_loss(x)))
+    assert loss_gap == pytest.approx(penalty, rel=1e-4)
+    assert plain_loss == pytest.approx(keras.ops.convert_to_numpy(decayed.free_energy(x)).mean(), rel=1e-6)
+
+
 def test_enumeration_refuses_large_models():
     with pytest.raises(ValueError, match="at most 20 units"):
         R.log_partition(R.BernoulliRBM(30, 25))
@@ -199,3 +277,32 @@ def test_exact_log_likelihood_callback_records_every_epoch():
     assert history.history["train_ll"][-1] == pytest.approx(R.log_likelihood(model, x).mean(), rel=1e-6)
     with pytest.raises(ValueError, match="at least one data set"):
         R.ExactLogLikelihood()
+
+
+def test_exact_training_step_is_the_exact_gradient():
+    """Autodiff of mean F(v) + log Z (keras.ops enumeration) against the closed-form gradient (NumPy)."""
+    model = _random_rbm(8, 4, scale=0.3, exact=True)
+    x = _toy_data(n=200)
+    before = [w.copy() for w in R.parameters(_as_plain(model))]
+    exact = R.exact_gradient(_as_plain(model), x)
+    model.compile(optimizer=keras.optimizers.SGD(0.01))
+    model.fit(x, epochs=1, batch_size=len(x), verbose=0)
+    after = R.parameters(_as_plain(model))
+    for a, b, g in zip(after, before, exact):
+        np.testing.assert_allclose(a - b, 0.01 * g, atol=2e-6)
+    log_z = keras.ops.convert_to_numpy(model.exact_log_partition())
+    assert float(log_z) == pytest.approx(R.log_partition(_as_plain(model)), abs=1e-4)
+
+
+def _as_plain(model):
+    return tuple(np.asarray(keras.ops.convert_to_numpy(w), "float64")
+                 for w in (model.kernel, model.visible_bias, model.hidden_bias))
+
+
+@pytest.mark.parametrize("r,s", [(2, 1), (1, 2)])
+def test_exact_log_partition_with_copies_matches_enumeration(r, s):
+    model = _random_rbm(3, 2, visible_copies=r, hidden_copies=s, exact=True)
+    _, _, log_z = _copies_brute_force(model, r, s)
+    assert float(keras.ops.convert_to_numpy(model.exact_log_partition())) == pytest.approx(log_z, abs=1e-4)
+    with pytest.raises(ValueError, match="one copy of one layer"):
+        R.BernoulliRBM(3, 2, visible_copies=2, hidden_copies=2, exact=True)

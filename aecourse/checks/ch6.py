@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from aecourse import dbn, rbm
-from aecourse.checks import IMPLEMENT, Check, expect_close, fail
+from aecourse.checks import DERIVE, IMPLEMENT, TRAIN, Check, expect_close, fail
 
 
 def _random_rbm(rng, n_visible, n_hidden):
@@ -118,3 +118,64 @@ def _judge_dbm(cases, results):
 
 
 check_dbm_conditional = Check("ex-6-dbm", IMPLEMENT, inputs=_dbm_inputs, judge=_judge_dbm)
+
+# ----------------------------------------------------------------------------- train
+
+MODE_PROTOTYPES = (np.random.default_rng(123).random((4, 12)) < 0.5).astype("float64")  # the chapter's prototypes
+MODE_PROBABILITIES, MODE_FLIP = np.array([0.4, 0.3, 0.2, 0.1]), 0.02
+TRAIN_VECTORS, HELD_OUT_VECTORS, MAX_HIDDEN, LOG_LIKELIHOOD_BOUND = 1000, 2000, 8, -4.0
+
+
+def mode_samples(n, rng):
+    """`n` vectors of the chapter's multimodal data: a prototype, each bit flipped with probability 0.02."""
+    labels = rng.choice(len(MODE_PROBABILITIES), size=n, p=MODE_PROBABILITIES)
+    return np.abs(MODE_PROTOTYPES[labels] - (rng.random((n, 12)) < MODE_FLIP)).astype("float32")
+
+
+def _train_inputs(rng):
+    return [(mode_samples(TRAIN_VECTORS, rng),)]
+
+
+def _judge_train(cases, results):
+    label = "ex-6-train"
+    weights = results[0]
+    if len(weights) < 3:
+        fail(label, "return the trained BernoulliRBM (its first three weights are W, b and c).")
+    kernel, visible_bias, hidden_bias = (np.asarray(w, "float64") for w in weights[:3])
+    if kernel.ndim != 2 or kernel.shape[0] != 12 or visible_bias.shape != (12,) or \
+            hidden_bias.shape != (kernel.shape[1],):
+        fail(label, f"expected an RBM with 12 visible units (W of shape (12, K)); got W of shape {kernel.shape}.")
+    if not 1 <= kernel.shape[1] <= MAX_HIDDEN:
+        fail(label, f"use at most {MAX_HIDDEN} hidden units; got {kernel.shape[1]}.")
+    if not all(np.isfinite(w).all() for w in (kernel, visible_bias, hidden_bias)):
+        fail(label, "the weights contain NaN or infinity: lower the learning rate.")
+    held_out = mode_samples(HELD_OUT_VECTORS, np.random.default_rng())
+    score = float(rbm.log_likelihood((kernel, visible_bias, hidden_bias), held_out).mean())
+    if not score > LOG_LIKELIHOOD_BOUND:
+        fail(label, f"the exact average log-likelihood of fresh vectors is {score:.2f} nats, not above "
+                    f"{LOG_LIKELIHOOD_BOUND:g}. Train longer with PCD at a small learning rate (the chapter's "
+                    "0.05 reaches about -4.4 after 25 epochs and is still rising), or with momentum.")
+    return f"trained RBM scores above {LOG_LIKELIHOOD_BOUND:g} nats on fresh data (exact log-likelihood)"
+
+
+check_trained_rbm = Check("ex-6-train", TRAIN, inputs=_train_inputs, judge=_judge_train, allow=("aecourse.rbm",))
+
+# ----------------------------------------------------------------------------- derive
+
+TOY_W, TOY_B, TOY_C = 2.0, -1.0, 0.5
+
+
+def _judge_toy_log_z(cases, results):
+    label = "ex-6-log-z"
+    got = results[0]
+    if got.size != 1:
+        fail(label, f"give one number; got an array of shape {got.shape}.")
+    expected = np.log(1 + np.exp(TOY_B) + np.exp(TOY_C) + np.exp(TOY_B + TOY_C + TOY_W))
+    if not abs(float(got.reshape(())) - expected) < 1e-6:
+        fail(label, f"{float(got.reshape(())):g} is not log Z. List the four joint states (v, h), write "
+                    "exp(-E(v, h)) = exp(b v + c h + v W h) for each (the state (0, 0) counts too), add them, "
+                    "then take the log.")
+    return "log Z of the one-by-one RBM is right"
+
+
+check_toy_log_z = Check("ex-6-log-z", DERIVE, judge=_judge_toy_log_z)
