@@ -5,8 +5,8 @@ with chapter 8):
 
 - `elbo_terms`: the one-sample ELBO per image with the analytic KL, with its
   own seed, so one model's ELBO is one number wherever it is printed;
-- `log_joint_on_grid`, `log_marginal_from_grid`, `grid_moments`,
-  `gaussian_elbo_on_grid`: with a 2-D code, `log p(x, z)` on a grid gives the
+- `bernoulli_log_joint`, `log_joint_on_grid`, `log_marginal_from_grid`,
+  `grid_moments`, `gaussian_elbo_on_grid`, `gaussian_elbo_monte_carlo`: with a 2-D code, `log p(x, z)` on a grid gives the
   exact posterior and `log p(x)` by quadrature, and the ELBO of any Gaussian
   `q(z)` by the same quadrature;
 - `gradient_estimates`, `finite_difference_gradient`: the reparameterization
@@ -65,6 +65,24 @@ def elbo_terms(model, x, seed=0, batch_size=1000):
     return -(reconstruction + kl), reconstruction, kl
 
 
+def bernoulli_log_joint(decode_logits, x, z):
+    """`log p(x | z) + log p(z)` with a Bernoulli decoder and the prior `N(0, I)`, for each row of `z`.
+
+    Args:
+        decode_logits: function mapping `(m, K)` codes to `(m, D)` Bernoulli logits.
+        x: `(D,)` binary image.
+        z: `(m, K)` codes.
+
+    Returns:
+        `(m,)` float64 array, in nats.
+    """
+    z = np.asarray(z, dtype="float64")
+    logits = np.asarray(decode_logits(z.astype("float32")), dtype="float64")
+    x = np.asarray(x, dtype="float64")
+    log_likelihood = np.sum(x * logits - np.logaddexp(0.0, logits), axis=1)
+    return log_likelihood - 0.5 * np.sum(z ** 2, axis=1) - 0.5 * z.shape[1] * np.log(2 * np.pi)
+
+
 def log_joint_on_grid(decode_logits, x, values):
     """`log p(x | z) + log p(z)` for one binary image on a square grid of 2-D codes.
 
@@ -80,11 +98,26 @@ def log_joint_on_grid(decode_logits, x, values):
     values = np.asarray(values, dtype="float64")
     z1, z2 = np.meshgrid(values, values)
     codes = np.stack([z1.ravel(), z2.ravel()], axis=1)
-    logits = np.asarray(decode_logits(codes.astype("float32")), dtype="float64")
-    x = np.asarray(x, dtype="float64")
-    log_likelihood = np.sum(x * logits - np.logaddexp(0.0, logits), axis=1)
-    log_prior = -0.5 * np.sum(codes ** 2, axis=1) - np.log(2 * np.pi)
-    return (log_likelihood + log_prior).reshape(len(values), len(values))
+    return bernoulli_log_joint(decode_logits, x, codes).reshape(len(values), len(values))
+
+
+def gaussian_elbo_monte_carlo(log_joint, mean, cov, num_samples=4000, seed=0):
+    """ELBO `E_q[log p(x, z)] + H(q)` of `q = N(mean, cov)`, the expectation by Monte Carlo.
+
+    Args:
+        log_joint: function mapping `(m, K)` codes to `(m,)` values of `log p(x, z)`.
+        mean: `(K,)`; cov: `(K, K)`.
+        num_samples: draws from `q`.
+        seed: seed of the draws.
+
+    Returns:
+        `(elbo, standard_error)` in nats.
+    """
+    mean, cov = np.asarray(mean, "float64"), np.asarray(cov, "float64")
+    z = np.random.default_rng(seed).multivariate_normal(mean, cov, size=num_samples)
+    values = np.asarray(log_joint(z), "float64")
+    entropy = 0.5 * np.log(np.linalg.det(2 * np.pi * np.e * cov))
+    return float(values.mean() + entropy), float(values.std(ddof=1) / np.sqrt(num_samples))
 
 
 def _cell_area(values):

@@ -86,3 +86,14 @@ def test_elbo_terms_reproducible_and_consistent():
     np.testing.assert_allclose(elbo, vae_analysis.elbo_terms(model, x, seed=3)[0], rtol=1e-5)
     z_mean, z_log_var = model.encode(x)
     np.testing.assert_allclose(kl, np.asarray(vae.gaussian_kl(z_mean, z_log_var)), rtol=1e-4, atol=1e-5)
+
+
+def test_gaussian_elbo_monte_carlo_matches_quadrature():
+    log_joint_grid = _gaussian_log_joint(VALUES, MEAN, COV, constant=-250.0)
+    inv, log_det = np.linalg.inv(COV), np.log(np.linalg.det(2 * np.pi * COV))
+    log_joint = lambda z: -0.5 * np.sum((z - MEAN) @ inv * (z - MEAN), axis=1) - 0.5 * log_det - 250.0
+    q_mean, q_cov = np.array([0.1, -0.4]), np.diag([0.1, 0.05])
+    elbo, error = vae_analysis.gaussian_elbo_monte_carlo(log_joint, q_mean, q_cov, num_samples=20000, seed=0)
+    assert abs(elbo - vae_analysis.gaussian_elbo_on_grid(log_joint_grid, VALUES, q_mean, q_cov)) < 5 * error
+    exact, _ = vae_analysis.gaussian_elbo_monte_carlo(log_joint, MEAN, COV, num_samples=100, seed=0)
+    assert exact == pytest.approx(-250.0, abs=0.3)  # q = posterior: log p(x, z) - log q(z) = -250 for every draw... up to MC
