@@ -111,3 +111,45 @@ def test_unanswered_fails_clearly():
 
     with pytest.raises(ExerciseFailure, match="not answered yet"):
         ch7.check_gaussian_kl(unanswered)
+
+
+def _train_vae(epochs, beta=1.0):
+    import keras
+
+    from aecourse import vae
+
+    def train(x_train):
+        keras.utils.set_random_seed(0)
+        model = vae.VAE(784, 16, hidden_units=(256,), beta=beta, seed=0)
+        model.compile(keras.optimizers.Adam(1e-3))
+        if epochs:
+            model.fit(x_train, epochs=epochs, batch_size=64, verbose=0)
+        return model
+    return train
+
+
+def test_trained_vae(capsys):
+    ch7.check_trained_vae(_train_vae(10))
+    assert capsys.readouterr().out.startswith("\u2714 ex-7-train:")
+
+
+def _plain_autoencoder(x_train):
+    from aecourse import models
+    return models.DenseAutoencoder(784, 16, hidden_units=(256,), name="ae")
+
+
+@pytest.mark.parametrize("wrong", [
+    _train_vae(0),             # not trained
+    _train_vae(1),             # trained far too briefly (ELBO about -366)
+    _plain_autoencoder,        # not a VAE: no log-variance head
+])
+def test_trained_vae_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-7-train"):
+        ch7.check_trained_vae(wrong)
+
+
+def test_collapse_answer(capsys):
+    ch7.check_collapse_answer(" ".join(["word"] * 40))
+    assert capsys.readouterr().out.startswith("\u2714 ex-7-collapse:")
+    with pytest.raises(ExerciseFailure, match="^ex-7-collapse"):
+        ch7.check_collapse_answer("Beta switches units off.")

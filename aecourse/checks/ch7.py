@@ -1,10 +1,12 @@
 """Checks of chapter 7, variational autoencoders."""
 
+import functools
+
 import numpy as np
 from keras import ops
 
 from aecourse import vae
-from aecourse.checks import IMPLEMENT, Check, expect_close, expect_shape, fail
+from aecourse.checks import EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, expect_shape, fail
 
 
 def _gaussian(rng, n=9, latent_dim=5):
@@ -116,3 +118,62 @@ def _judge_active(cases, results):
 
 
 check_active_units = Check("ex-7-active", IMPLEMENT, inputs=_active_inputs, judge=_judge_active)
+
+# ----------------------------------------------------------------------------- train
+
+TRAIN_IMAGES, HELD_OUT_IMAGES, MAX_HIDDEN, MAX_LATENT, ELBO_BOUND = 2000, 2000, 512, 32, -290.0
+
+
+@functools.lru_cache(maxsize=1)
+def _binary_fashion():
+    from aecourse import binarized
+    return binarized.fashion_mnist()
+
+
+def _train_inputs(rng):
+    x = _binary_fashion().x_train
+    return [(x[rng.choice(len(x), TRAIN_IMAGES, replace=False)],)]
+
+
+def reference_vae_elbo(x, weights, rng):
+    """One-sample ELBO per image of a `784 -> H -> (K, K) -> H -> 784` VAE (relu hidden layers) from its weights."""
+    k1, b1, km, bm, kv, bv, k2, b2, k3, b3 = (np.asarray(w, "float64") for w in weights)
+    hidden = np.maximum(x @ k1 + b1, 0.0)
+    z_mean, z_log_var = hidden @ km + bm, hidden @ kv + bv
+    z = z_mean + np.exp(0.5 * z_log_var) * rng.normal(size=z_mean.shape)
+    logits = np.maximum(z @ k2 + b2, 0.0) @ k3 + b3
+    log_likelihood = np.sum(x * logits - np.logaddexp(0.0, logits), axis=1)
+    kl = 0.5 * np.sum(z_mean ** 2 + np.exp(z_log_var) - 1.0 - z_log_var, axis=1)
+    return log_likelihood - kl
+
+
+def _judge_train(cases, results):
+    label = "ex-7-train"
+    weights = [w for w in results[0] if np.issubdtype(np.asarray(w).dtype, np.floating)]
+    shapes = [np.shape(w) for w in weights]
+    if len(shapes) != 10 or len(shapes[0]) != 2:
+        fail(label, "expected the weights of aecourse.vae.VAE(784, K, hidden_units=(H,)): 10 arrays, "
+                    f"[(784, H), (H,), (H, K), (K,), (H, K), (K,), (K, H), (H,), (H, 784), (784,)]; got {shapes}.")
+    h, k = shapes[0][1], shapes[2][1] if len(shapes[2]) == 2 else -1
+    expected = [(784, h), (h,), (h, k), (k,), (h, k), (k,), (k, h), (h,), (h, 784), (784,)]
+    if shapes != expected or not (1 <= h <= MAX_HIDDEN and 1 <= k <= MAX_LATENT):
+        fail(label, f"expected a VAE 784 -> H -> (K means, K log-variances) -> H -> 784 with H <= {MAX_HIDDEN} "
+                    f"and K <= {MAX_LATENT}, i.e. weights of shapes {expected}; got {shapes}.")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        fail(label, "the trained weights contain NaN or infinite values (a learning rate too large?).")
+    x = _binary_fashion().x_test.astype("float64")
+    rng = np.random.default_rng()
+    held_out = x[rng.choice(len(x), HELD_OUT_IMAGES, replace=False)]
+    elbo = float(np.mean(reference_vae_elbo(held_out, weights, rng)))
+    if not elbo > ELBO_BOUND:
+        fail(label, f"the mean ELBO on held-out binarized test images is {elbo:.1f} nats, not above {ELBO_BOUND:g}. "
+                    "The check rebuilds your VAE from its weights (relu hidden layers, Bernoulli logits out) and "
+                    "computes the ELBO with beta = 1: train with beta = 1, for more epochs (Adam, 1e-3).")
+    return f"trained VAE's held-out ELBO is above {ELBO_BOUND:g} nats"
+
+
+check_trained_vae = Check("ex-7-train", TRAIN, inputs=_train_inputs, judge=_judge_train, allow=("aecourse.vae",))
+
+# ----------------------------------------------------------------------------- explain
+
+check_collapse_answer = Check("ex-7-collapse", EXPLAIN, min_words=40)
