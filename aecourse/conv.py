@@ -8,6 +8,7 @@ draws the reconstruction.
 """
 
 import keras
+import numpy as np
 
 from aecourse.models import _check_units
 
@@ -184,3 +185,59 @@ class ConvAutoencoder(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def greedy_conv_pretrain(images, filters, epochs=3, batch_size=128, learning_rate=1e-3, kernel_size=3, seed=0):
+    """Greedy layer-wise pretraining of a convolutional stack (Masci et al. 2011's procedure).
+
+    Block `k` (`encoder_block(filters[k])`) is trained as a shallow
+    convolutional autoencoder on the feature maps of the blocks below it,
+    with a decoder `UpSampling2D(2) -> Conv2D(channels of its input)`: a
+    sigmoid and the cross-entropy for the first block (pixels), a linear
+    output and the squared error above it. Then it is frozen, and its
+    feature maps are the next block's training set.
+
+    Args:
+        images: `(n, height, width, channels)` images in [0, 1]; height and
+            width divisible by `2 ** len(filters)`.
+        filters: filters of the encoder blocks, input side first.
+        epochs: training epochs of each block.
+        batch_size: minibatch size.
+        learning_rate: Adam's learning rate.
+        kernel_size: side of every convolution kernel.
+        seed: seed of the epochs' shuffling.
+
+    Returns:
+        `(encoder, decoder)` Keras models: the blocks in order, and the
+        blocks' decoders in reverse order. `keras.Sequential([encoder,
+        decoder])` is the stacked autoencoder, ready for fine-tuning.
+    """
+    from aecourse.stacked import fit_epochs  # local: stacked imports nothing of conv
+
+    images = np.asarray(images, "float32")
+    if images.ndim != 4:
+        raise ValueError(f"images must be (n, height, width, channels). Received: images.shape={images.shape}")
+    filters = tuple(filters)
+    factor = 2 ** len(filters)
+    if not filters or images.shape[1] % factor or images.shape[2] % factor:
+        raise ValueError(f"filters must be non-empty and height, width divisible by 2 ** len(filters). "
+                         f"Received: images.shape={images.shape}, filters={filters}")
+    blocks, decoders, inputs = [], [], images
+    for k, f in enumerate(filters):
+        first = k == 0
+        block = encoder_block(f, kernel_size, name=f"encoder_block_{k}")
+        decoder = keras.Sequential([
+            keras.layers.UpSampling2D(2),
+            keras.layers.Conv2D(inputs.shape[-1], kernel_size, padding="same",
+                                activation="sigmoid" if first else None),
+        ], name=f"decoder_block_{k}")
+        x = keras.Input(inputs.shape[1:])
+        autoencoder = keras.Model(x, decoder(block(x)))
+        autoencoder.compile(keras.optimizers.Adam(learning_rate), loss="binary_crossentropy" if first else "mse")
+        fit_epochs(autoencoder, inputs, inputs, epochs, batch_size, seed + 1000 * k)
+        blocks.append(block)
+        decoders.append(decoder)
+        inputs = keras.ops.convert_to_numpy(block(inputs, training=False))
+    encoder = keras.Sequential([keras.Input(images.shape[1:])] + blocks, name="encoder")
+    decoder = keras.Sequential([keras.Input(inputs.shape[1:])] + decoders[::-1], name="decoder")
+    return encoder, decoder

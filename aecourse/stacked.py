@@ -17,6 +17,8 @@ import keras
 import numpy as np
 
 from aecourse.models import DenseAutoencoder, _check_units
+from aecourse import reuse
+from aecourse.regularizers import ActivityPenalty, KLSparsity
 
 NOISE_KINDS = ("masking", "gaussian")
 
@@ -30,7 +32,7 @@ class GreedyStack:
             `encoders[k]` maps the codes of layer `k - 1` (or `x`) to layer `k`.
         decoders: the trained decoder `Dense` layers; `decoders[k]` maps the
             codes of layer `k` back to the input of `encoders[k]`.
-        losses: per layer, the training loss of its autoencoder at each epoch.
+        losses: per layer, `[mean training loss over its training run]`.
         activation: activation of the hidden (code) layers.
         output_activation: activation of the first decoder (the reconstruction of `x`).
     """
@@ -78,22 +80,39 @@ def corrupt(x, kind, level, rng):
     raise ValueError(f"noise must be None or one of {NOISE_KINDS}. Received: noise={kind!r}")
 
 
-def _train_one_layer(inputs, autoencoder, epochs, batch_size, noise, noise_level, rng, verbose):
-    """Fits one shallow autoencoder on `inputs`; corrupts its input each epoch if asked."""
-    if noise is None:
-        history = autoencoder.fit(inputs, inputs, epochs=epochs, batch_size=batch_size, verbose=verbose)
-        return [float(v) for v in history.history["loss"]]
-    losses = []
-    for _ in range(epochs):
-        noisy = corrupt(inputs, noise, noise_level, rng)
-        history = autoencoder.fit(noisy, inputs, epochs=1, batch_size=batch_size, verbose=verbose)
-        losses.append(float(history.history["loss"][0]))
-    return losses
+def epoch_order(n, epochs, seed):
+    """Indices of `epochs` passes over `n` examples, each pass a fresh permutation.
+
+    Feeding `x[epoch_order(...)]` to one `fit` call with `shuffle=False` trains
+    for exactly `epochs` epochs with one compilation and none of Keras's
+    per-epoch overhead (which dominates on small data sets).
+    """
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.permutation(n) for _ in range(epochs)])
+
+
+def fit_epochs(model, x, y, epochs, batch_size, seed=0, noise=None, noise_level=0.3):
+    """Trains a compiled model for `epochs` epochs in one `fit` call; returns the mean training loss.
+
+    With `noise`, each pass sees a fresh corruption of `x` (`corrupt`), the
+    target `y` stays clean.
+    """
+    order = epoch_order(len(x), epochs, seed)
+    inputs = x[order]
+    if noise is not None:
+        inputs = corrupt(inputs, noise, noise_level, np.random.default_rng(seed + 1))
+    history = model.fit(inputs, y[order], epochs=1, batch_size=batch_size, shuffle=False, verbose=0)
+    return float(history.history["loss"][-1])
+
+
+def _train_one_layer(inputs, autoencoder, epochs, batch_size, noise, noise_level, seed):
+    """Fits one shallow autoencoder on `inputs`; returns its mean training loss over the run."""
+    return [fit_epochs(autoencoder, inputs, inputs, epochs, batch_size, seed, noise, noise_level)]
 
 
 def greedy_pretrain(x, layer_sizes, activation="relu", output_activation="sigmoid",
                     loss="binary_crossentropy", epochs=5, batch_size=128, learning_rate=1e-3,
-                    noise=None, noise_level=0.3, seed=0, verbose=0):
+                    noise=None, noise_level=0.3, sparsity=None, seed=0, start=None, verbose=0):
     """Greedy layer-wise pretraining of a stack of shallow autoencoders.
 
     Autoencoder `k` has one hidden layer of `layer_sizes[k]` units. The first
@@ -115,8 +134,13 @@ def greedy_pretrain(x, layer_sizes, activation="relu", output_activation="sigmoi
             autoencoder's input (a stacked denoising autoencoder); the target
             stays the clean input.
         noise_level: masking probability or Gaussian standard deviation.
-        seed: seed of the corruption noise.
-        verbose: verbosity of `fit`.
+        sparsity: `None`, or a `aecourse.regularizers.KLSparsity` added to
+            each autoencoder's loss on its code while it is trained (a stacked
+            *sparse* autoencoder; sigmoid codes).
+        seed: seed of the epochs' shuffling and of the corruption noise.
+        start: `None`, or a `GreedyStack` of the same sizes whose weights
+            each layer starts from (to train on; Adam's state restarts).
+        verbose: unused, kept for compatibility.
 
     Returns:
         A `GreedyStack` with the trained encoder and decoder layers.
@@ -145,20 +169,41 @@ def greedy_pretrain(x, layer_sizes, activation="relu", output_activation="sigmoi
         _check_units("epochs", value)
     if noise is not None and noise not in NOISE_KINDS:
         raise ValueError(f"noise must be None or one of {NOISE_KINDS}. Received: noise={noise!r}")
+    if start is not None and (not isinstance(start, GreedyStack) or start.layer_sizes != (x.shape[1],) + layer_sizes):
+        raise ValueError(f"start must be a GreedyStack with sizes {(x.shape[1],) + layer_sizes}. Received: {start!r}")
+    if sparsity is not None and not isinstance(sparsity, KLSparsity):
+        raise ValueError(f"sparsity must be None or a KLSparsity. Received: sparsity={sparsity!r}")
 
-    rng = np.random.default_rng(seed)
     encoders, decoders, losses = [], [], []
     inputs = x
     for k, (units, layer_epochs) in enumerate(zip(layer_sizes, per_layer_epochs)):
         first = k == 0
+        in_dim, out_activation = inputs.shape[1], output_activation if first else activation
         encoder = keras.layers.Dense(units, activation=activation, name=f"encoder_{k}")
-        decoder = keras.layers.Dense(inputs.shape[1], activation=output_activation if first else activation,
-                                     name=f"decoder_{k}")
-        layer_input = keras.Input((inputs.shape[1],))
-        autoencoder = keras.Model(layer_input, decoder(encoder(layer_input)), name=f"layer_{k}_autoencoder")
-        autoencoder.compile(keras.optimizers.Adam(learning_rate), loss=loss if first else "mse")
+        decoder = keras.layers.Dense(in_dim, activation=out_activation, name=f"decoder_{k}")
+        encoder.build((None, in_dim))
+        decoder.build((None, units))  # Keras's initialisation, from the global seed
+        if start is not None:
+            encoder.set_weights(start.encoders[k].get_weights())
+            decoder.set_weights(start.decoders[k].get_weights())
+        layer_loss = loss if first else "mse"
+
+        def build(in_dim=in_dim, units=units, out_activation=out_activation):
+            layer_input = keras.Input((in_dim,))
+            code = keras.layers.Dense(units, activation=activation)(layer_input)
+            if sparsity is not None:
+                code = ActivityPenalty(sparsity)(code)
+            return keras.Model(layer_input, keras.layers.Dense(in_dim, activation=out_activation)(code))
+
+        key = ("layer", in_dim, units, activation, out_activation, str(layer_loss),
+               None if sparsity is None else (sparsity.rho, sparsity.beta))
+        autoencoder = reuse.compiled(key, build, layer_loss)
+        reuse.restart(autoencoder, encoder.get_weights() + decoder.get_weights(), learning_rate)
         losses.append(_train_one_layer(inputs, autoencoder, layer_epochs, batch_size, noise, noise_level,
-                                       rng, verbose))
+                                       seed + 1000 * k))
+        trained = autoencoder.get_weights()
+        encoder.set_weights(trained[:2])
+        decoder.set_weights(trained[2:])
         encoders.append(encoder)
         decoders.append(decoder)
         inputs = keras.ops.convert_to_numpy(encoder(inputs))
@@ -200,7 +245,7 @@ def stack_autoencoder(stack, name="stacked_autoencoder"):
 
 
 def fine_tune(autoencoder, x, epochs=5, batch_size=128, learning_rate=1e-3, loss="binary_crossentropy",
-              verbose=0):
+              seed=0, verbose=0):
     """Fine-tunes a whole (stacked) autoencoder end to end on `x` (unsupervised).
 
     Args:
@@ -210,15 +255,16 @@ def fine_tune(autoencoder, x, epochs=5, batch_size=128, learning_rate=1e-3, loss
         batch_size: minibatch size.
         learning_rate: Adam's learning rate (smaller than for pretraining is usual).
         loss: reconstruction loss.
-        verbose: verbosity of `fit`.
+        seed: seed of the epochs' shuffling.
+        verbose: unused, kept for compatibility.
 
     Returns:
-        The training loss at each epoch (a list of floats).
+        The mean training loss over the run (a float).
     """
     _check_units("epochs", epochs)
+    x = np.asarray(x, dtype="float32")
     autoencoder.compile(keras.optimizers.Adam(learning_rate), loss=loss)
-    history = autoencoder.fit(x, x, epochs=epochs, batch_size=batch_size, verbose=verbose)
-    return [float(v) for v in history.history["loss"]]
+    return fit_epochs(autoencoder, x, x, epochs, batch_size, seed)
 
 
 def encoder_classifier(encoder, n_classes, freeze=False, name="classifier"):
@@ -298,3 +344,127 @@ def accuracy(classifier, x, y, batch_size=1000):
     """Fraction of the examples `x` whose most probable class is the label `y`."""
     probabilities = classifier.predict(x, batch_size=batch_size, verbose=0)
     return float(np.mean(np.argmax(probabilities, axis=1) == np.asarray(y)))
+
+
+def per_image_error(x, r):
+    """Squared error of each example, summed over its features (chapter 1's measure), shape `(n,)`."""
+    x, r = np.asarray(x, "float64"), np.asarray(r, "float64")
+    return np.sum((x.reshape(len(x), -1) - r.reshape(len(r), -1)) ** 2, axis=1)
+
+
+def mean_std(values, scale=1.0, digits=1):
+    """`"mean ± sample std"` of `values` (times `scale`), the std with `ddof=1`."""
+    values = scale * np.asarray(values, "float64")
+    if values.size < 2:
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
+
+
+def difference(a, b):
+    """Compares two arms measured over seeds: mean(a) - mean(b), its standard error, and a verdict.
+
+    The difference counts only when it exceeds twice its standard error,
+    `sqrt(s_a^2 / n_a + s_b^2 / n_b)` with sample standard deviations;
+    otherwise it is "no difference" (inside the seed-to-seed spread).
+
+    Returns:
+        `(delta, standard_error, verdict)` with verdict `"a higher"`,
+        `"b higher"` or `"no difference"`.
+
+    Example:
+
+    >>> difference([1.0, 1.1, 0.9], [1.05, 0.95, 1.0])[2]
+    'no difference'
+    """
+    a, b = np.asarray(a, "float64"), np.asarray(b, "float64")
+    if a.size < 2 or b.size < 2:
+        raise ValueError(f"each arm needs at least 2 seeds. Received: len(a)={a.size}, len(b)={b.size}")
+    delta = a.mean() - b.mean()
+    error = float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
+    if abs(delta) <= 2 * error:
+        return float(delta), error, "no difference"
+    return float(delta), error, "a higher" if delta > 0 else "b higher"
+
+
+def train_deep_autoencoder(x, layer_sizes, activation="sigmoid", stack=None, epochs=10, batch_size=64,
+                           learning_rate=1e-3, loss="binary_crossentropy", seed=0):
+    """Trains a deep dense autoencoder end to end, from a greedy stack or from Keras's random initialisation.
+
+    The architecture `input -> layer_sizes -> ... -> input` is compiled once
+    per process and restarted for each run (`aecourse.reuse`), so repeating
+    runs over seeds and learning rates costs no recompilation.
+
+    Args:
+        x: `(n, features)` training inputs in [0, 1].
+        layer_sizes: hidden sizes of the encoder, input side first (the last is the code).
+        activation: activation of every hidden layer and of the code.
+        stack: a `GreedyStack` with these sizes to start from (fine-tuning), or
+            `None` for a random initialisation drawn from the global seed.
+        epochs, batch_size, learning_rate: Adam's budget and step size.
+        loss: reconstruction loss.
+        seed: seed of the epochs' shuffling.
+
+    Returns:
+        The trained model (a `DenseAutoencoder`), valid until the next run
+        of the same architecture: use or copy it at once.
+    """
+    x = np.asarray(x, "float32")
+    layer_sizes = tuple(int(u) for u in layer_sizes)
+
+    def build():
+        return DenseAutoencoder(x.shape[1], layer_sizes[-1], layer_sizes[:-1], activation=activation,
+                                code_activation=activation)
+
+    if stack is None:
+        initial = build().get_weights()
+    else:
+        if stack.layer_sizes != (x.shape[1],) + layer_sizes or stack.activation != activation:
+            raise ValueError(f"stack must have sizes {(x.shape[1],) + layer_sizes} and activation {activation!r}. "
+                             f"Received: {stack.layer_sizes}, {stack.activation!r}")
+        initial = stack_autoencoder(stack).get_weights()
+    model = reuse.compiled(("deep", x.shape[1], layer_sizes, activation, str(loss)), build, loss)
+    reuse.restart(model, initial, learning_rate)
+    fit_epochs(model, x, x, epochs, batch_size, seed)
+    return model
+
+
+def train_classifier(x, y, layer_sizes, n_classes, activation="sigmoid", stack=None, freeze=False, steps=400,
+                     batch_size=32, learning_rate=1e-3, seed=0):
+    """Trains a dense softmax classifier `input -> layer_sizes -> n_classes` for a fixed number of updates.
+
+    The hidden layers start from a greedy stack's encoders (`stack`) or from
+    Keras's random initialisation (`stack=None`, drawn from the global seed);
+    with `freeze=True` only the softmax layer learns. Like `fit_classifier`,
+    the labelled examples are repeated and shuffled to fill `steps`
+    minibatches. The architecture is compiled once and restarted per run.
+
+    Returns:
+        The trained `keras.Model`, valid until the next run of the same
+        architecture: evaluate it at once (e.g. with `accuracy`).
+    """
+    x, y = np.asarray(x, "float32"), np.asarray(y)
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x and y must hold the same positive number of examples. "
+                         f"Received: len(x)={len(x)}, len(y)={len(y)}")
+    _check_units("steps", steps)
+    layer_sizes = tuple(int(u) for u in layer_sizes)
+
+    def build():
+        layers = [keras.Input((x.shape[1],))]
+        for units in layer_sizes:
+            layers.append(keras.layers.Dense(units, activation=activation, trainable=not freeze))
+        layers.append(keras.layers.Dense(n_classes, activation="softmax"))
+        return keras.Sequential(layers)
+
+    initial = build().get_weights()
+    if stack is not None:
+        if stack.layer_sizes != (x.shape[1],) + layer_sizes or stack.activation != activation:
+            raise ValueError(f"stack must have sizes {(x.shape[1],) + layer_sizes} and activation {activation!r}. "
+                             f"Received: {stack.layer_sizes}, {stack.activation!r}")
+        initial = [w for layer in stack.encoders for w in layer.get_weights()] + initial[-2:]
+    model = reuse.compiled(("classifier", x.shape[1], layer_sizes, n_classes, activation, bool(freeze)), build,
+                           "sparse_categorical_crossentropy")
+    reuse.restart(model, initial, learning_rate)
+    order = np.random.default_rng(seed).permutation(np.resize(np.arange(len(x)), steps * batch_size))
+    model.fit(x[order], y[order], epochs=1, batch_size=batch_size, shuffle=False, verbose=0)
+    return model

@@ -177,7 +177,17 @@ def test_code_shapes(capsys):
     assert capsys.readouterr().out.count("\u2714 ex-5-conv-shape:") == 2
 
 
+def _ceil_shapes(input_shape, filters):
+    height, width, _ = input_shape
+    shapes = []
+    for f in filters:
+        height, width = -(-height // 2), -(-width // 2)
+        shapes.append((height, width, f))
+    return shapes
+
+
 @pytest.mark.parametrize("wrong", [
+    _ceil_shapes,                                          # rounds odd sizes up ('same' pooling)
     lambda s, f: _shapes(s, f, pool=1),                    # forgets the pooling
     lambda s, f: _shapes(s, f, channels="input"),          # channels of the block's input
     lambda s, f: _shapes(s, f)[-1],                        # only the code's shape
@@ -186,6 +196,75 @@ def test_code_shapes(capsys):
 def test_code_shapes_rejects(wrong):
     with pytest.raises(ExerciseFailure, match="^ex-5-conv-shape"):
         ch5.check_code_shapes(wrong)
+
+
+def test_the_model_answer_leaves_the_callers_encoder_trainable(capsys):
+    def frozen_classifier(encoder, n_classes):  # the chapter's model answer
+        features = keras.models.clone_model(encoder)
+        features.set_weights(encoder.get_weights())
+        features.trainable = False
+        x = keras.Input(encoder.input_shape[1:])
+        return keras.Model(x, keras.layers.Dense(n_classes, activation="softmax")(features(x)))
+
+    encoder = stacked.stack_autoencoder(stacked.greedy_pretrain(np.random.default_rng(0).random((32, 10)), (6, 4),
+                                                                epochs=1)).encoder
+    frozen_classifier(encoder, 3)
+    assert encoder.trainable and len(encoder.trainable_weights) == 4
+    ch5.check_frozen_classifier(frozen_classifier)
+    assert capsys.readouterr().out.startswith("\u2714 ex-5-freeze:")
+
+
+# --- ex-5-pretrain ----------------------------------------------------------------
+
+
+def _pretrain(x, epochs=10, second_layer=True, reverse=True, activation="sigmoid"):
+    keras.utils.set_random_seed(1)
+    encoders, decoders, inputs = [], [], x
+    for units, loss in ((32, "binary_crossentropy"), (16, "mse")):
+        encoder = keras.layers.Dense(units, activation=activation)
+        decoder = keras.layers.Dense(inputs.shape[1], activation="sigmoid")
+        model = keras.Sequential([keras.Input((inputs.shape[1],)), encoder, decoder])
+        model.compile(keras.optimizers.Adam(1e-2), loss=loss)
+        if second_layer or units == 32:
+            model.fit(inputs, inputs, epochs=epochs, batch_size=16, verbose=0)
+        encoders += encoder.get_weights()
+        decoders = decoder.get_weights() + decoders if reverse else decoders + decoder.get_weights()
+        inputs = keras.ops.convert_to_numpy(encoder(inputs))
+    return encoders + decoders
+
+
+def test_pretrain_two_layers(capsys):
+    ch5.check_pretrain_two_layers(_pretrain)
+    assert capsys.readouterr().out.startswith("\u2714 ex-5-pretrain:")
+
+
+def _mean_image_stack(x):
+    """Weights whose stack outputs (almost) the mean image: the trivial baseline must fail."""
+    mean = np.clip(x.mean(axis=0), 1e-3, 1 - 1e-3)
+    return [np.zeros((64, 32)), np.zeros(32), np.zeros((32, 16)), np.zeros(16), np.zeros((16, 32)), np.zeros(32),
+            np.zeros((32, 64)), np.log(mean / (1 - mean))]
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda x: _pretrain(x, second_layer=False),            # second autoencoder never trained
+    lambda x: _pretrain(x, epochs=1, activation="relu"),   # ReLU codes, rebuilt as sigmoid by the check
+    lambda x: _pretrain(x, reverse=False)[:6],             # weights missing
+    _mean_image_stack,                                     # the trivial baseline
+])
+def test_pretrain_two_layers_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-5-pretrain"):
+        ch5.check_pretrain_two_layers(wrong)
+
+
+# --- ex-5-erhan -------------------------------------------------------------------
+
+
+def test_erhan_answer_needs_an_answer(capsys):
+    ch5.check_erhan_answer(" ".join(["word"] * 45))
+    assert capsys.readouterr().out.startswith("\u2714 ex-5-erhan:")
+    for wrong in ("Regularisation.", " ".join(["word"] * 30), 42):
+        with pytest.raises(ExerciseFailure, match="^ex-5-erhan"):
+            ch5.check_erhan_answer(wrong)
 
 
 def test_unanswered_answers_fail_clearly():

@@ -63,3 +63,16 @@ def test_save_and_reload(tmp_path):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         conv.ConvAutoencoder(**kwargs)
+
+
+def test_greedy_conv_pretrain_trains_block_by_block():
+    rng = np.random.default_rng(0)
+    images = (rng.random((64, 8, 8, 1)) > 0.5).astype("float32")
+    encoder, decoder = conv.greedy_conv_pretrain(images, (4, 2), epochs=2, batch_size=16, learning_rate=1e-2)
+    assert encoder.output_shape == (None, 2, 2, 2)
+    assert decoder.output_shape == (None, 8, 8, 1)
+    assert [type(layer).__name__ for layer in encoder.layers] == ["Sequential", "Sequential"]
+    reconstruction = decoder.predict(encoder.predict(images, verbose=0), verbose=0)
+    assert reconstruction.min() >= 0 and reconstruction.max() <= 1  # the first block's sigmoid decoder is last
+    with pytest.raises(ValueError, match="divisible"):
+        conv.greedy_conv_pretrain(images[:, :6, :6], (4, 2, 2))

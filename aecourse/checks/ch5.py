@@ -4,7 +4,8 @@ import keras
 import numpy as np
 
 from aecourse import conv, stacked
-from aecourse.checks import IMPLEMENT, Check, expect_close, expect_shape, fail
+from aecourse import data
+from aecourse.checks import EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, expect_shape, fail
 
 ACTIVATIONS = {
     # activation: (phi(a), phi'(a) written with a and h = phi(a))
@@ -160,11 +161,12 @@ check_frozen_classifier = Check("ex-5-freeze", IMPLEMENT, inputs=_classifier_inp
 
 
 def _shape_inputs(rng):
-    cases = [((28, 28, 1), (16, 8))]
+    # Sides that are not multiples of 2^B: pooling drops an odd last row or column (floor, not ceil).
+    cases = [((28, 28, 1), (16, 8)), ((30, 30, 1), (8, 8, 4))]
     for _ in range(2):
         n_blocks = int(rng.integers(2, 4))
-        sides = rng.integers(1, 5, size=2) * 2 ** n_blocks
-        cases.append(((int(sides[0]), int(sides[1]), int(rng.integers(1, 4))),
+        sides = 2 * rng.integers(4, 20, size=2) + 1  # odd: floor and ceil differ at the first block
+        cases.append(((int(sides[0]), int(sides[1] - 1), int(rng.integers(1, 4))),
                       tuple(int(f) for f in rng.choice([4, 6, 8, 12, 16, 24, 32], size=n_blocks))))
     return cases
 
@@ -175,9 +177,62 @@ def _judge_shapes(cases, results):
         if [tuple(int(v) for v in row) for row in got] != expected:
             fail("ex-5-conv-shape", f"for input_shape={tuple(input_shape)}, filters={tuple(filters)} the shapes "
                                     f"after each block are {expected}, got {got.tolist()} (a block keeps the size "
-                                    "in its 'same' convolution, then halves height and width by pooling; its "
-                                    "channels are its filters).")
+                                    "in its 'same' convolution, then halves height and width by 2x2 pooling, "
+                                    "which drops an odd last row or column; its channels are its filters).")
     return "feature-map shapes after each encoder block match the convolutional autoencoder"
 
 
 check_code_shapes = Check("ex-5-conv-shape", IMPLEMENT, inputs=_shape_inputs, judge=_judge_shapes, probe="shapes")
+
+
+# ----------------------------------------------------------------------------- train
+
+PRETRAIN_SIZES, PRETRAIN_BOUND = (32, 16), 2.0
+
+
+def _digits_split():
+    digits = data.digits(test_size=360, seed=0)
+    return data.flatten(digits.x_train), data.flatten(digits.x_test)
+
+
+def _pretrain_inputs(rng):
+    x_train, _ = _digits_split()
+    return [(x_train[rng.permutation(len(x_train))],)]
+
+
+def reference_stack_error(x, weights):
+    """Mean per-image squared error of the sigmoid stack `[W1, b1, W2, b2, V2, c2, V1, c1]` on `x`."""
+    def sigmoid(a):
+        return 1.0 / (1.0 + np.exp(-a))
+
+    w1, b1, w2, b2, v2, c2, v1, c1 = (np.asarray(w, "float64") for w in weights)
+    r = sigmoid(sigmoid(sigmoid(sigmoid(x @ w1 + b1) @ w2 + b2) @ v2 + c2) @ v1 + c1)
+    return float(np.mean(np.sum((x - r) ** 2, axis=1)))
+
+
+def _judge_pretrain(cases, results):
+    label = "ex-5-pretrain"
+    weights = results[0]
+    (n1, n2), d = PRETRAIN_SIZES, 64
+    expected = [(d, n1), (n1,), (n1, n2), (n2,), (n2, n1), (n1,), (n1, d), (d,)]
+    shapes = [tuple(np.shape(w)) for w in weights]
+    if shapes != expected:
+        fail(label, f"expected the stack's weights [W1, b1, W2, b2, V2, c2, V1, c1] of shapes {expected} "
+                    f"(encoders in order, then decoders in reverse order); got {shapes}.")
+    if not all(np.all(np.isfinite(w)) for w in weights):
+        fail(label, "the weights contain NaN or infinite values (a learning rate too large?).")
+    _, held_out = _digits_split()
+    error = reference_stack_error(held_out, weights)
+    if not error < PRETRAIN_BOUND:
+        fail(label, f"the stack's mean per-image squared error on held-out digits is {error:.2f}, not below "
+                    f"{PRETRAIN_BOUND:g}. The check rebuilds the stack with sigmoid units everywhere: train "
+                    "autoencoder 1 on x, then autoencoder 2 on autoencoder 1's codes, each long enough "
+                    "(Adam 1e-2, tens of epochs).")
+    return f"the greedy stack reconstructs held-out digits with error below {PRETRAIN_BOUND:g}"
+
+
+check_pretrain_two_layers = Check("ex-5-pretrain", TRAIN, inputs=_pretrain_inputs, judge=_judge_pretrain)
+
+# ----------------------------------------------------------------------------- explain
+
+check_erhan_answer = Check("ex-5-erhan", EXPLAIN, min_words=40)
