@@ -136,7 +136,11 @@ def greedy_pretrain(x, layer_sizes, activation="relu", output_activation="sigmoi
         noise_level: masking probability or Gaussian standard deviation.
         sparsity: `None`, or a `aecourse.regularizers.KLSparsity` added to
             each autoencoder's loss on its code while it is trained (a stacked
-            *sparse* autoencoder; sigmoid codes).
+            *sparse* autoencoder; sigmoid codes). Its `beta` weighs the
+            penalty against the reconstruction error *summed* over a layer's
+            inputs, as in the lecture notes and Ng's sparse autoencoder;
+            Keras's losses *average* over the inputs, so a layer with
+            `in_dim` inputs is trained with `beta / in_dim`.
         seed: seed of the epochs' shuffling and of the corruption noise.
         start: `None`, or a `GreedyStack` of the same sizes whose weights
             each layer starts from (to train on; Adam's state restarts).
@@ -187,16 +191,17 @@ def greedy_pretrain(x, layer_sizes, activation="relu", output_activation="sigmoi
             encoder.set_weights(start.encoders[k].get_weights())
             decoder.set_weights(start.decoders[k].get_weights())
         layer_loss = loss if first else "mse"
+        layer_sparsity = None if sparsity is None else KLSparsity(sparsity.rho, sparsity.beta / in_dim)
 
-        def build(in_dim=in_dim, units=units, out_activation=out_activation):
+        def build(in_dim=in_dim, units=units, out_activation=out_activation, layer_sparsity=layer_sparsity):
             layer_input = keras.Input((in_dim,))
             code = keras.layers.Dense(units, activation=activation)(layer_input)
-            if sparsity is not None:
-                code = ActivityPenalty(sparsity)(code)
+            if layer_sparsity is not None:
+                code = ActivityPenalty(layer_sparsity)(code)
             return keras.Model(layer_input, keras.layers.Dense(in_dim, activation=out_activation)(code))
 
         key = ("layer", in_dim, units, activation, out_activation, str(layer_loss),
-               None if sparsity is None else (sparsity.rho, sparsity.beta))
+               None if layer_sparsity is None else (layer_sparsity.rho, layer_sparsity.beta))
         autoencoder = reuse.compiled(key, build, layer_loss)
         reuse.restart(autoencoder, encoder.get_weights() + decoder.get_weights(), learning_rate)
         losses.append(_train_one_layer(inputs, autoencoder, layer_epochs, batch_size, noise, noise_level,

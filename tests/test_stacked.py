@@ -130,7 +130,7 @@ def test_epoch_order_is_one_permutation_per_epoch():
 def test_sparsity_lowers_the_mean_code_activation():
     x = _data(512)
     means = []
-    for sparsity in (None, regularizers.KLSparsity(rho=0.05, beta=4.0)):
+    for sparsity in (None, regularizers.KLSparsity(rho=0.05, beta=4.0 * x.shape[1])):  # beta / in_dim = 4
         keras.utils.set_random_seed(0)
         stack = stacked.greedy_pretrain(x, (10,), activation="sigmoid", epochs=20, learning_rate=1e-2,
                                         sparsity=sparsity)
