@@ -27,6 +27,7 @@ import numpy as np
 from keras import ops
 
 from aecourse.runtime import steps_per_execution
+from aecourse.sparse import kth_largest
 
 
 def _check_positive_int(name, value):
@@ -60,30 +61,6 @@ def topk_relu(pre, k):
     """
     pre = ops.convert_to_tensor(pre)
     return ops.relu(ops.where(ops.greater_equal(pre, kth_largest(pre, k)), pre, ops.zeros_like(pre)))
-
-
-def kth_largest(values, k):
-    """The `k`-th largest entry of each row, shape `(batch, 1)`, found by `k` passes of a row maximum.
-
-    Each pass removes the current maximum (and any entries tied with it), so
-    with ties the result is the `k`-th largest *distinct* value. `ops.top_k`
-    gives the same threshold without ties, but on JAX's CPU backend it made a
-    TopK SAE's training step about 100 times slower than a ReLU SAE's; `k`
-    row maxima cost about as much as `k` elementwise passes. No gradient
-    flows through the threshold.
-
-    Args:
-        values: tensor of shape `(batch, n)`.
-        k: a positive integer, at most `n`.
-
-    Returns:
-        Tensor of shape `(batch, 1)`.
-    """
-    values = ops.stop_gradient(ops.convert_to_tensor(values))
-    lowest = ops.full_like(values, -np.inf)
-    for _ in range(k - 1):
-        values = ops.where(ops.greater_equal(values, ops.max(values, axis=-1, keepdims=True)), lowest, values)
-    return ops.max(values, axis=-1, keepdims=True)
 
 
 @keras.saving.register_keras_serializable(package="aecourse")

@@ -33,6 +33,20 @@ def test_setup_seeds_reproducibly():
         runtime.seed_everything(-1)
 
 
+def test_setup_leaves_numpy_one_blas_thread():
+    import threadpoolctl
+
+    controller = threadpoolctl.ThreadpoolController()
+    before = controller.info()
+    try:
+        assert "one BLAS thread" in runtime.setup(seed=0)
+        openblas = controller.select(internal_api="openblas").info()
+        assert openblas and all(library["num_threads"] == 1 for library in openblas)
+    finally:  # other tests keep the machine's default
+        for library in before:
+            controller.select(filepath=library["filepath"]).limit(limits=library["num_threads"])
+
+
 def test_steps_per_execution_is_one_on_torch(monkeypatch):
     import keras
 
