@@ -212,6 +212,7 @@ def test_the_fake_wta_answer_passes():  # so that the wrong ones below fail for 
     _fake_wta(train=lambda h, rate: _wta_numpy(h, rate, True, axis=1)),             # per input: population WTA
     _fake_wta(infer=lambda h, rate: _wta_numpy(h, rate, True)),                     # sparsifies at inference too
     _fake_wta(train=lambda h, rate: _wta_numpy(h, rate, True, rounding=np.floor)),  # floor instead of ceil
+    _fake_wta(train=lambda h, rate: _wta_numpy(h, rate, True, rounding=np.round)),  # round instead of ceil
     _fake_wta(train=lambda h, rate: h),                                             # never sparsifies
     _fake_wta(train=lambda h, rate: np.concatenate([_wta_numpy(part, rate, True)    # per mini-batch of 64
                                                     for part in np.split(h, 4)])),

@@ -172,7 +172,7 @@ check_hidden_delta = Check("ex-2-delta", IMPLEMENT, inputs=_delta_inputs, judge=
 
 # ----------------------------------------------------------------------------- lifetime winner-take-all (a Keras layer)
 
-WTA_IMAGES, WTA_UNITS, WTA_RATES = 256, 32, (0.05, 0.1, 0.15)  # rate * 256 is never a whole number
+WTA_IMAGES, WTA_UNITS, WTA_RATES = 256, 32, (0.11, 0.15, 0.2)  # rate * 256 = 28.16, 38.4, 51.2: ceil differs from round and floor
 
 
 def reference_lifetime_wta(h, rate, training):
