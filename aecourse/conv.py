@@ -10,6 +10,7 @@ draws the reconstruction.
 import keras
 import numpy as np
 
+from aecourse import reuse
 from aecourse.models import _check_units
 
 
@@ -187,6 +188,59 @@ class ConvAutoencoder(keras.Model):
         return cls(**config)
 
 
+def _block_decoder(channels, kernel_size, first, name=None):
+    """The decoder of one greedy block: `UpSampling2D(2) -> Conv2D(channels)`, sigmoid for pixels, linear above."""
+    return keras.Sequential([
+        keras.layers.UpSampling2D(2),
+        keras.layers.Conv2D(channels, kernel_size, padding="same", activation="sigmoid" if first else None),
+    ], name=name)
+
+
+def _check_images(images, filters):
+    images, filters = np.asarray(images, "float32"), tuple(filters)
+    if images.ndim != 4:
+        raise ValueError(f"images must be (n, height, width, channels). Received: images.shape={images.shape}")
+    factor = 2 ** len(filters)
+    if not filters or images.shape[1] % factor or images.shape[2] % factor:
+        raise ValueError(f"filters must be non-empty and height, width divisible by 2 ** len(filters). "
+                         f"Received: images.shape={images.shape}, filters={filters}")
+    return images, filters
+
+
+def conv_stack(input_shape, filters, kernel_size=3):
+    """The untrained encoder and decoder of a greedy convolutional stack (Keras's initialisation).
+
+    The encoder is one `encoder_block` per entry of `filters`; the decoder
+    applies the blocks' greedy decoders (`UpSampling2D(2) -> Conv2D` back to
+    the channels of the block's input; a sigmoid for the pixels, linear
+    above) in reverse order. `greedy_conv_pretrain` trains this
+    architecture block by block; `train_conv_autoencoder` trains it as a
+    whole.
+
+    Args:
+        input_shape: `(height, width, channels)` of the images.
+        filters: filters of the encoder blocks, input side first.
+        kernel_size: side of every convolution kernel.
+
+    Returns:
+        `(encoder, decoder)` Keras `Sequential` models.
+
+    Example:
+
+    >>> encoder, decoder = conv_stack((8, 8, 1), (16, 4))
+    >>> encoder.output_shape, decoder.output_shape
+    ((None, 2, 2, 4), (None, 8, 8, 1))
+    """
+    input_shape, filters = tuple(int(v) for v in input_shape), tuple(int(f) for f in filters)
+    channels = (input_shape[2],) + filters[:-1]
+    blocks = [encoder_block(f, kernel_size, name=f"encoder_block_{k}") for k, f in enumerate(filters)]
+    decoders = [_block_decoder(c, kernel_size, k == 0, name=f"decoder_block_{k}") for k, c in enumerate(channels)]
+    code_shape = encoder_shapes(input_shape, filters)[-1]
+    encoder = keras.Sequential([keras.Input(input_shape)] + blocks, name="encoder")
+    decoder = keras.Sequential([keras.Input(code_shape)] + decoders[::-1], name="decoder")
+    return encoder, decoder
+
+
 def greedy_conv_pretrain(images, filters, epochs=3, batch_size=128, learning_rate=1e-3, kernel_size=3, seed=0):
     """Greedy layer-wise pretraining of a convolutional stack (Masci et al. 2011's procedure).
 
@@ -195,7 +249,9 @@ def greedy_conv_pretrain(images, filters, epochs=3, batch_size=128, learning_rat
     with a decoder `UpSampling2D(2) -> Conv2D(channels of its input)`: a
     sigmoid and the cross-entropy for the first block (pixels), a linear
     output and the squared error above it. Then it is frozen, and its
-    feature maps are the next block's training set.
+    feature maps (batch norm with its moving statistics) are the next
+    block's training set. Each shallow architecture is compiled once per
+    process (`aecourse.reuse`), so repeated runs cost no recompilation.
 
     Args:
         images: `(n, height, width, channels)` images in [0, 1]; height and
@@ -205,39 +261,71 @@ def greedy_conv_pretrain(images, filters, epochs=3, batch_size=128, learning_rat
         batch_size: minibatch size.
         learning_rate: Adam's learning rate.
         kernel_size: side of every convolution kernel.
-        seed: seed of the epochs' shuffling.
+        seed: seed of the epochs' shuffling (the initial weights come from the global seed).
 
     Returns:
-        `(encoder, decoder)` Keras models: the blocks in order, and the
-        blocks' decoders in reverse order. `keras.Sequential([encoder,
-        decoder])` is the stacked autoencoder, ready for fine-tuning.
+        `(encoder, decoder)` Keras models as `conv_stack` builds them, trained:
+        the blocks in order, and the blocks' decoders in reverse order.
+        `train_conv_autoencoder(..., start=(encoder, decoder))` fine-tunes them.
     """
     from aecourse.stacked import fit_epochs  # local: stacked imports nothing of conv
 
-    images = np.asarray(images, "float32")
-    if images.ndim != 4:
-        raise ValueError(f"images must be (n, height, width, channels). Received: images.shape={images.shape}")
-    filters = tuple(filters)
-    factor = 2 ** len(filters)
-    if not filters or images.shape[1] % factor or images.shape[2] % factor:
-        raise ValueError(f"filters must be non-empty and height, width divisible by 2 ** len(filters). "
-                         f"Received: images.shape={images.shape}, filters={filters}")
-    blocks, decoders, inputs = [], [], images
-    for k, f in enumerate(filters):
+    images, filters = _check_images(images, filters)
+    _check_units("epochs", epochs)
+    encoder, decoder = conv_stack(images.shape[1:], filters, kernel_size)
+    inputs = images
+    for k, (block, block_decoder) in enumerate(zip(encoder.layers, decoder.layers[::-1])):
         first = k == 0
-        block = encoder_block(f, kernel_size, name=f"encoder_block_{k}")
-        decoder = keras.Sequential([
-            keras.layers.UpSampling2D(2),
-            keras.layers.Conv2D(inputs.shape[-1], kernel_size, padding="same",
-                                activation="sigmoid" if first else None),
-        ], name=f"decoder_block_{k}")
-        x = keras.Input(inputs.shape[1:])
-        autoencoder = keras.Model(x, decoder(block(x)))
-        autoencoder.compile(keras.optimizers.Adam(learning_rate), loss="binary_crossentropy" if first else "mse")
+        loss = "binary_crossentropy" if first else "mse"
+
+        def build(shape=inputs.shape[1:], units=filters[k], channels=inputs.shape[-1], first=first):
+            x = keras.Input(shape)
+            return keras.Model(x, _block_decoder(channels, kernel_size, first)(encoder_block(units, kernel_size)(x)))
+
+        key = ("conv-layer", tuple(inputs.shape[1:]), filters[k], kernel_size, loss)
+        autoencoder = reuse.compiled(key, build, loss)
+        reuse.restart(autoencoder, block.get_weights() + block_decoder.get_weights(), learning_rate)
         fit_epochs(autoencoder, inputs, inputs, epochs, batch_size, seed + 1000 * k)
-        blocks.append(block)
-        decoders.append(decoder)
+        trained = autoencoder.get_weights()
+        block.set_weights(trained[:len(block.weights)])
+        block_decoder.set_weights(trained[len(block.weights):])
         inputs = keras.ops.convert_to_numpy(block(inputs, training=False))
-    encoder = keras.Sequential([keras.Input(images.shape[1:])] + blocks, name="encoder")
-    decoder = keras.Sequential([keras.Input(inputs.shape[1:])] + decoders[::-1], name="decoder")
     return encoder, decoder
+
+
+def train_conv_autoencoder(images, filters, start=None, epochs=10, batch_size=64, learning_rate=1e-3,
+                           kernel_size=3, seed=0):
+    """Trains the convolutional stack of `conv_stack` end to end (cross-entropy on the pixels, Adam).
+
+    Args:
+        images: `(n, height, width, channels)` images in [0, 1].
+        filters: filters of the encoder blocks, input side first.
+        start: `(encoder, decoder)` from `greedy_conv_pretrain` to fine-tune, or
+            `None` for Keras's random initialisation (drawn from the global seed).
+        epochs, batch_size, learning_rate: Adam's budget and step size.
+        kernel_size: side of every convolution kernel.
+        seed: seed of the epochs' shuffling.
+
+    Returns:
+        The trained `keras.Sequential([encoder, decoder])`, compiled once per
+        process and restarted per run: use or copy it before the next run.
+    """
+    from aecourse.stacked import fit_epochs
+
+    images, filters = _check_images(images, filters)
+
+    def build():
+        return keras.Sequential(list(conv_stack(images.shape[1:], filters, kernel_size)), name="conv_stack")
+
+    if start is None:
+        initial = build().get_weights()
+    else:
+        initial = [w for part in start for w in part.get_weights()]
+        if [w.shape for w in initial] != [tuple(w.shape) for w in build().weights]:
+            raise ValueError(f"start must be the (encoder, decoder) of greedy_conv_pretrain with filters {filters}. "
+                             f"Received weights of shapes {[w.shape for w in initial]}")
+    model = reuse.compiled(("conv-deep", tuple(images.shape[1:]), filters, kernel_size), build,
+                           "binary_crossentropy")
+    reuse.restart(model, initial, learning_rate)
+    fit_epochs(model, images, images, epochs, batch_size, seed)
+    return model

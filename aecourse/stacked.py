@@ -351,12 +351,6 @@ def accuracy(classifier, x, y, batch_size=1000):
     return float(np.mean(np.argmax(probabilities, axis=1) == np.asarray(y)))
 
 
-def per_image_error(x, r):
-    """Squared error of each example, summed over its features (chapter 1's measure), shape `(n,)`."""
-    x, r = np.asarray(x, "float64"), np.asarray(r, "float64")
-    return np.sum((x.reshape(len(x), -1) - r.reshape(len(r), -1)) ** 2, axis=1)
-
-
 def mean_std(values, scale=1.0, digits=1):
     """`"mean ± sample std"` of `values` (times `scale`), the std with `ddof=1`."""
     values = scale * np.asarray(values, "float64")
@@ -365,30 +359,45 @@ def mean_std(values, scale=1.0, digits=1):
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
-def difference(a, b):
-    """Compares two arms measured over seeds: mean(a) - mean(b), its standard error, and a verdict.
+def difference(a, b, level=0.05):
+    """Compares two arms measured over seeds with Welch's t-test (unequal variances).
 
-    The difference counts only when it exceeds twice its standard error,
-    `sqrt(s_a^2 / n_a + s_b^2 / n_b)` with sample standard deviations;
-    otherwise it is "no difference" (inside the seed-to-seed spread).
+    Args:
+        a, b: the arms' results, one value per seed (at least 2 each).
+        level: the p-value below which the difference counts.
 
     Returns:
-        `(delta, standard_error, verdict)` with verdict `"a higher"`,
-        `"b higher"` or `"no difference"`.
+        `(delta, standard_error, p_value, verdict)`: `mean(a) - mean(b)`, its
+        standard error `sqrt(s_a^2 / n_a + s_b^2 / n_b)` (sample standard
+        deviations), the two-sided p-value of Welch's test
+        (`scipy.stats.ttest_ind(a, b, equal_var=False)`), and `"a higher"`,
+        `"b higher"` or, when `p_value >= level`, `"no difference"`.
 
     Example:
 
-    >>> difference([1.0, 1.1, 0.9], [1.05, 0.95, 1.0])[2]
+    >>> difference([1.0, 1.1, 0.9], [1.05, 0.95, 1.0])[3]
     'no difference'
     """
+    from scipy import stats
+
     a, b = np.asarray(a, "float64"), np.asarray(b, "float64")
     if a.size < 2 or b.size < 2:
         raise ValueError(f"each arm needs at least 2 seeds. Received: len(a)={a.size}, len(b)={b.size}")
-    delta = a.mean() - b.mean()
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1). Received: level={level!r}")
+    delta = float(a.mean() - b.mean())
     error = float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
-    if abs(delta) <= 2 * error:
-        return float(delta), error, "no difference"
-    return float(delta), error, "a higher" if delta > 0 else "b higher"
+    p_value = float(stats.ttest_ind(a, b, equal_var=False).pvalue) if error > 0 else float(delta == 0)
+    if not p_value < level:
+        return delta, error, p_value, "no difference"
+    return delta, error, p_value, "a higher" if delta > 0 else "b higher"
+
+
+def _check_stack(stack, input_dim, layer_sizes, activation):
+    """Checks that a greedy `stack` fits a network `input_dim -> layer_sizes` with `activation`."""
+    if stack.layer_sizes != (input_dim,) + layer_sizes or stack.activation != activation:
+        raise ValueError(f"stack must have sizes {(input_dim,) + layer_sizes} and activation {activation!r}. "
+                         f"Received: {stack.layer_sizes}, {stack.activation!r}")
 
 
 def train_deep_autoencoder(x, layer_sizes, activation="sigmoid", stack=None, epochs=10, batch_size=64,
@@ -423,9 +432,7 @@ def train_deep_autoencoder(x, layer_sizes, activation="sigmoid", stack=None, epo
     if stack is None:
         initial = build().get_weights()
     else:
-        if stack.layer_sizes != (x.shape[1],) + layer_sizes or stack.activation != activation:
-            raise ValueError(f"stack must have sizes {(x.shape[1],) + layer_sizes} and activation {activation!r}. "
-                             f"Received: {stack.layer_sizes}, {stack.activation!r}")
+        _check_stack(stack, x.shape[1], layer_sizes, activation)
         initial = stack_autoencoder(stack).get_weights()
     model = reuse.compiled(("deep", x.shape[1], layer_sizes, activation, str(loss)), build, loss)
     reuse.restart(model, initial, learning_rate)
@@ -463,9 +470,7 @@ def train_classifier(x, y, layer_sizes, n_classes, activation="sigmoid", stack=N
 
     initial = build().get_weights()
     if stack is not None:
-        if stack.layer_sizes != (x.shape[1],) + layer_sizes or stack.activation != activation:
-            raise ValueError(f"stack must have sizes {(x.shape[1],) + layer_sizes} and activation {activation!r}. "
-                             f"Received: {stack.layer_sizes}, {stack.activation!r}")
+        _check_stack(stack, x.shape[1], layer_sizes, activation)
         initial = [w for layer in stack.encoders for w in layer.get_weights()] + initial[-2:]
     model = reuse.compiled(("classifier", x.shape[1], layer_sizes, n_classes, activation, bool(freeze)), build,
                            "sparse_categorical_crossentropy")

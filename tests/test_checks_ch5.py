@@ -134,10 +134,32 @@ def _classifier(encoder, n_classes, freeze=True, activation="softmax", reinit=Fa
     return keras.Model(x, keras.layers.Dense(n_classes, activation=activation)(encoder(x)))
 
 
+def _copy_classifier(encoder, n_classes):
+    """The model answer: freezes a copy, so the caller's encoder is left as it was."""
+    features = keras.models.clone_model(encoder)
+    features.set_weights(encoder.get_weights())
+    return _classifier(features, n_classes)
+
+
 def test_frozen_classifier(capsys):
-    ch5.check_frozen_classifier(_classifier)
+    ch5.check_frozen_classifier(_copy_classifier)
     ch5.check_frozen_classifier(lambda encoder, n: stacked.encoder_classifier(encoder, n, freeze=True))
     assert capsys.readouterr().out.count("\u2714 ex-5-freeze:") == 2
+
+
+def _zeroes_the_callers_encoder(encoder, n_classes):
+    model = _copy_classifier(encoder, n_classes)
+    encoder.set_weights([0 * w for w in encoder.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize("wrong, match", [
+    (_classifier, "trainable` to False"),                  # freezes the caller's encoder in place
+    (_zeroes_the_callers_encoder, "weights changed"),      # a correct copy, but the caller's weights overwritten
+])
+def test_frozen_classifier_rejects_answers_that_change_the_callers_encoder(wrong, match):
+    with pytest.raises(ExerciseFailure, match=match):
+        ch5.check_frozen_classifier(wrong)
 
 
 def _all_frozen(encoder, n_classes):
@@ -152,6 +174,7 @@ def _all_frozen(encoder, n_classes):
     lambda e, n: _classifier(e, n, reinit=True),           # pretrained weights thrown away
     _all_frozen,                                           # softmax layer frozen too
     lambda e, n: e,                                        # the encoder itself
+    _classifier,                                           # freezes the caller's encoder, not a copy
 ])
 def test_frozen_classifier_rejects(wrong):
     with pytest.raises(ExerciseFailure, match="^ex-5-freeze"):
@@ -245,11 +268,39 @@ def _mean_image_stack(x):
             np.zeros((32, 64)), np.log(mean / (1 - mean))]
 
 
+def _end_to_end(x, epochs=40):
+    """The 64-32-16-32-64 sigmoid autoencoder trained as a whole: its stack reconstructs, its layers alone do not."""
+    keras.utils.set_random_seed(1)
+    layers = [keras.layers.Dense(units, activation="sigmoid") for units in (32, 16, 32, 64)]
+    model = keras.Sequential([keras.Input((64,))] + layers)
+    model.compile(keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    model.fit(x, x, epochs=epochs, batch_size=16, verbose=0)
+    return [w for layer in layers for w in layer.get_weights()]
+
+
+def test_end_to_end_stack_reconstructs_but_its_layers_do_not():
+    x, held_out = ch5._digits_split()
+    weights = _end_to_end(x)
+    assert ch5.reference_stack_error(held_out, weights) < ch5.PRETRAIN_BOUND  # the whole-stack bound alone passes it
+    error_1, fraction_2 = ch5.reference_layer_errors(held_out, weights)
+    assert error_1 > ch5.LAYER1_BOUND and fraction_2 > ch5.LAYER2_BOUND
+
+
+def test_layer_errors_of_the_mean_code_and_of_a_perfect_layer():
+    x = np.random.default_rng(0).random((20, 64))
+    zeros = [np.zeros((64, 32)), np.zeros(32), np.zeros((32, 16)), np.zeros(16), np.zeros((16, 32)), np.zeros(32),
+             np.zeros((32, 64)), np.zeros(64)]
+    error_1, fraction_2 = ch5.reference_layer_errors(x, zeros)
+    assert error_1 == pytest.approx(np.mean(np.sum((x - 0.5) ** 2, axis=1)))
+    assert fraction_2 == pytest.approx(0.0)  # a constant code is reconstructed exactly by a constant output
+
+
 @pytest.mark.parametrize("wrong", [
     lambda x: _pretrain(x, second_layer=False),            # second autoencoder never trained
     lambda x: _pretrain(x, epochs=1, activation="relu"),   # ReLU codes, rebuilt as sigmoid by the check
     lambda x: _pretrain(x, reverse=False)[:6],             # weights missing
     _mean_image_stack,                                     # the trivial baseline
+    _end_to_end,                                           # the deep autoencoder trained end to end, no greedy step
 ])
 def test_pretrain_two_layers_rejects(wrong):
     with pytest.raises(ExerciseFailure, match="^ex-5-pretrain"):

@@ -76,3 +76,45 @@ def test_greedy_conv_pretrain_trains_block_by_block():
     assert reconstruction.min() >= 0 and reconstruction.max() <= 1  # the first block's sigmoid decoder is last
     with pytest.raises(ValueError, match="divisible"):
         conv.greedy_conv_pretrain(images[:, :6, :6], (4, 2, 2))
+
+
+def _first_block_error(encoder, decoder, images):
+    """Squared error of the first block's own autoencoder (block 0, then its greedy decoder)."""
+    block, block_decoder = encoder.layers[0], decoder.layers[-1]
+    reconstruction = keras.ops.convert_to_numpy(block_decoder(block(images, training=False)))
+    return float(np.mean((images - reconstruction) ** 2))
+
+
+def test_greedy_conv_pretrain_trains_each_block_to_reconstruct_its_input():
+    rng = np.random.default_rng(0)
+    images = np.repeat(np.repeat(rng.random((128, 4, 4, 1)), 2, axis=1), 2, axis=2).astype("float32")
+    keras.utils.set_random_seed(0)
+    untrained = conv.conv_stack((8, 8, 1), (4, 2))
+    keras.utils.set_random_seed(0)
+    trained = conv.greedy_conv_pretrain(images, (4, 2), epochs=20, batch_size=16, learning_rate=1e-2)
+    assert _first_block_error(*trained, images) < 0.5 * _first_block_error(*untrained, images)
+
+
+def test_conv_stack_is_the_greedy_architecture():
+    encoder, decoder = conv.conv_stack((8, 8, 1), (4, 2))
+    greedy = conv.greedy_conv_pretrain(np.zeros((16, 8, 8, 1), "float32"), (4, 2), epochs=1)
+    assert [w.shape for w in encoder.weights + decoder.weights] == [w.shape for w in greedy[0].weights + greedy[1].weights]
+
+
+def test_train_conv_autoencoder_starts_from_the_stack_and_restarts_like_a_fresh_model():
+    rng = np.random.default_rng(1)
+    images = rng.random((32, 8, 8, 1)).astype("float32")
+    start = conv.greedy_conv_pretrain(images, (4, 2), epochs=1, batch_size=16)
+    tuned = conv.train_conv_autoencoder(images, (4, 2), start, epochs=1, batch_size=16, learning_rate=1e-9)
+    expected = start[0].trainable_weights + start[1].trainable_weights
+    for got, want in zip(tuned.trainable_weights, expected):  # batch norm's moving statistics do move
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(got), keras.ops.convert_to_numpy(want), atol=1e-5)
+    runs = []
+    for _ in range(2):
+        keras.utils.set_random_seed(3)
+        runs.append(conv.train_conv_autoencoder(images, (4, 2), epochs=2, batch_size=16, learning_rate=1e-2,
+                                                seed=3).predict(images, verbose=0))
+        conv.reuse.clear()  # the second run compiles a fresh model
+    np.testing.assert_allclose(runs[0], runs[1], atol=1e-5)
+    with pytest.raises(ValueError, match="start must be"):
+        conv.train_conv_autoencoder(images, (4, 3), start, epochs=1)

@@ -191,10 +191,23 @@ def test_train_classifier_uses_and_freezes_the_stack(freeze):
 
 def test_mean_std_and_difference_use_the_sample_std():
     assert stacked.mean_std([1.0, 2.0, 3.0]) == "2.0 ± 1.0"
-    delta, error, verdict = stacked.difference([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
-    assert delta == 2.0 and error == pytest.approx(1 / np.sqrt(3)) and verdict == "a higher"
-    assert stacked.difference([1.0, 1.2], [1.1, 1.0])[2] == "no difference"
-    assert stacked.difference([0.0, 0.1, 0.0], [5.0, 5.1, 5.0])[2] == "b higher"
+    delta, error, p_value, verdict = stacked.difference([1.0, 2.0, 3.0], [0.0, 0.0, 0.0])
+    assert delta == 2.0 and error == pytest.approx(1 / np.sqrt(3))
+    # Welch's t = 2 sqrt(3) = 3.46 with 2 degrees of freedom: p = 0.074, beyond two standard errors yet not < 0.05
+    assert p_value == pytest.approx(0.0742, abs=1e-3) and verdict == "no difference"
+    assert stacked.difference([1.0, 1.2], [1.1, 1.0])[3] == "no difference"
+    assert stacked.difference([0.0, 0.1, 0.0], [5.0, 5.1, 5.0])[3] == "b higher"
+    assert stacked.difference([5.0, 5.1, 5.0], [0.0, 0.1, 0.0])[3] == "a higher"
+    assert stacked.difference([1.0, 1.0], [1.0, 1.0])[2:] == (1.0, "no difference")
     with pytest.raises(ValueError, match="at least 2"):
         stacked.difference([1.0], [1.0, 2.0])
-    np.testing.assert_allclose(stacked.per_image_error(np.ones((2, 2, 4)), np.zeros((2, 8))), [8.0, 8.0])
+    with pytest.raises(ValueError, match="level"):
+        stacked.difference([1.0, 2.0], [1.0, 2.0], level=0)
+
+
+def test_difference_is_welchs_test():
+    from scipy import stats
+
+    a, b = [0.3, 0.5, 0.4, 0.9], [0.1, 0.2, 0.15]
+    expected = stats.ttest_ind(a, b, equal_var=False).pvalue
+    assert stacked.difference(a, b)[2] == pytest.approx(expected)

@@ -153,11 +153,45 @@ def _judge_classifier(cases, results):
         fail(label, "the encoder's weights changed during training: freeze it.")
     if all(np.allclose(a, b) for a, b in zip(behaviour["trainable_after"], trainable)):
         fail(label, "the softmax layer did not learn: it must stay trainable.")
+    if "caller_trainable" in behaviour:  # recorded by the in-process self-check (`_CallerWatchingCheck`)
+        if not behaviour["caller_trainable"]:
+            fail(label, "your function set the given encoder's `trainable` to False: the caller's encoder must "
+                        "stay as it was. Freeze a copy (keras.models.clone_model, then set_weights).")
+        if len(behaviour["caller_weights"]) != len(weights) or not all(
+                np.array_equal(a, b) for a, b in zip(behaviour["caller_weights"], weights)):
+            fail(label, "the given encoder's weights changed (during your call or while the classifier "
+                        "trained): leave the caller's encoder as it was.")
     return "only the softmax layer trains; the pretrained encoder stays frozen"
 
 
-check_frozen_classifier = Check("ex-5-freeze", IMPLEMENT, inputs=_classifier_inputs, judge=_judge_classifier,
-                                probe="frozen_classifier")
+class _CallerWatchingCheck(Check):
+    """`ex-5-freeze`'s check: also records the caller's encoder after the answer's call and the training.
+
+    The `frozen_classifier` probe (`aecourse.course.protocol`) builds the
+    encoder, calls the answer and trains the returned model; here the answer
+    is wrapped so that the encoder it was given is kept, and its `trainable`
+    flag and weights are added to the probe's data. An answer that freezes
+    the caller's encoder in place (instead of a copy) then fails.
+    """
+
+    def results(self, answer, cases):
+        if not callable(answer):
+            return super().results(answer, cases)
+        given = []
+
+        def watched(encoder, n_classes):
+            given.append(encoder)
+            return answer(encoder, n_classes)
+
+        results = super().results(watched, cases)
+        for behaviour, encoder in zip(results, given):
+            behaviour["caller_trainable"] = bool(encoder.trainable)
+            behaviour["caller_weights"] = [np.asarray(w, "float64") for w in encoder.get_weights()]
+        return results
+
+
+check_frozen_classifier = _CallerWatchingCheck("ex-5-freeze", IMPLEMENT, inputs=_classifier_inputs,
+                                               judge=_judge_classifier, probe="frozen_classifier")
 
 
 def _shape_inputs(rng):
@@ -188,6 +222,7 @@ check_code_shapes = Check("ex-5-conv-shape", IMPLEMENT, inputs=_shape_inputs, ju
 # ----------------------------------------------------------------------------- train
 
 PRETRAIN_SIZES, PRETRAIN_BOUND = (32, 16), 2.0
+LAYER1_BOUND, LAYER2_BOUND = 2.0, 0.5  # autoencoder 1's error per image; autoencoder 2's unexplained fraction
 
 
 def _digits_split():
@@ -200,14 +235,36 @@ def _pretrain_inputs(rng):
     return [(x_train[rng.permutation(len(x_train))],)]
 
 
+def _sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
 def reference_stack_error(x, weights):
     """Mean per-image squared error of the sigmoid stack `[W1, b1, W2, b2, V2, c2, V1, c1]` on `x`."""
-    def sigmoid(a):
-        return 1.0 / (1.0 + np.exp(-a))
-
     w1, b1, w2, b2, v2, c2, v1, c1 = (np.asarray(w, "float64") for w in weights)
-    r = sigmoid(sigmoid(sigmoid(sigmoid(x @ w1 + b1) @ w2 + b2) @ v2 + c2) @ v1 + c1)
+    r = _sigmoid(_sigmoid(_sigmoid(_sigmoid(x @ w1 + b1) @ w2 + b2) @ v2 + c2) @ v1 + c1)
     return float(np.mean(np.sum((x - r) ** 2, axis=1)))
+
+
+def reference_layer_errors(x, weights):
+    """How well each autoencoder of a two-layer sigmoid stack reconstructs its own input, alone.
+
+    Autoencoder 1 is `x -> h1 = sigmoid(x W1 + b1) -> sigmoid(h1 V1 + c1)`;
+    autoencoder 2 is `h1 -> sigmoid(h1 W2 + b2) -> sigmoid(. V2 + c2)`.
+    Greedy training makes each one reconstruct its input; end-to-end
+    training of the deep autoencoder does not (its `V1` decodes the deep
+    decoder's layer, not `h1`).
+
+    Returns:
+        `(error_1, fraction_2)`: autoencoder 1's mean per-image squared error
+        on `x`, and autoencoder 2's squared error on `h1` as a fraction of
+        `h1`'s total variance (1 for the mean code).
+    """
+    w1, b1, w2, b2, v2, c2, v1, c1 = (np.asarray(w, "float64") for w in weights)
+    h1 = _sigmoid(x @ w1 + b1)
+    error_1 = np.mean(np.sum((x - _sigmoid(h1 @ v1 + c1)) ** 2, axis=1))
+    error_2 = np.sum((h1 - _sigmoid(_sigmoid(h1 @ w2 + b2) @ v2 + c2)) ** 2)
+    return float(error_1), float(error_2 / max(np.sum((h1 - h1.mean(axis=0)) ** 2), 1e-12))
 
 
 def _judge_pretrain(cases, results):
@@ -228,7 +285,17 @@ def _judge_pretrain(cases, results):
                     f"{PRETRAIN_BOUND:g}. The check rebuilds the stack with sigmoid units everywhere: train "
                     "autoencoder 1 on x, then autoencoder 2 on autoencoder 1's codes, each long enough "
                     "(Adam 1e-2, tens of epochs).")
-    return f"the greedy stack reconstructs held-out digits with error below {PRETRAIN_BOUND:g}"
+    error_1, fraction_2 = reference_layer_errors(held_out, weights)
+    if not error_1 < LAYER1_BOUND:
+        fail(label, f"autoencoder 1 alone (x -> W1, b1 -> V1, c1) reconstructs held-out digits with error "
+                    f"{error_1:.2f} per image, not below {LAYER1_BOUND:g}: train it by itself to reconstruct x "
+                    "(greedy training), not as part of the deep autoencoder.")
+    if not fraction_2 < LAYER2_BOUND:
+        fail(label, f"autoencoder 2 alone (h1 -> W2, b2 -> V2, c2) leaves {fraction_2:.0%} of the variance of "
+                    f"autoencoder 1's codes unexplained, not below {LAYER2_BOUND:.0%}: train it by itself to "
+                    "reconstruct those codes.")
+    return (f"the greedy stack reconstructs held-out digits with error below {PRETRAIN_BOUND:g}, "
+            "and each autoencoder reconstructs its own input")
 
 
 check_pretrain_two_layers = Check("ex-5-pretrain", TRAIN, inputs=_pretrain_inputs, judge=_judge_pretrain)
