@@ -153,45 +153,18 @@ def _judge_classifier(cases, results):
         fail(label, "the encoder's weights changed during training: freeze it.")
     if all(np.allclose(a, b) for a, b in zip(behaviour["trainable_after"], trainable)):
         fail(label, "the softmax layer did not learn: it must stay trainable.")
-    if "caller_trainable" in behaviour:  # recorded by the in-process self-check (`_CallerWatchingCheck`)
-        if not behaviour["caller_trainable"]:
-            fail(label, "your function set the given encoder's `trainable` to False: the caller's encoder must "
-                        "stay as it was. Freeze a copy (keras.models.clone_model, then set_weights).")
-        if len(behaviour["caller_weights"]) != len(weights) or not all(
-                np.array_equal(a, b) for a, b in zip(behaviour["caller_weights"], weights)):
-            fail(label, "the given encoder's weights changed (during your call or while the classifier "
-                        "trained): leave the caller's encoder as it was.")
+    if not behaviour["caller_trainable"]:
+        fail(label, "your function set the given encoder's `trainable` to False: the caller's encoder must "
+                    "stay as it was. Freeze a copy (keras.models.clone_model, then set_weights).")
+    if len(behaviour["caller_weights"]) != len(weights) or not all(
+            np.allclose(a, b, rtol=1e-6, atol=0) for a, b in zip(behaviour["caller_weights"], weights)):
+        fail(label, "the given encoder's weights changed (during your call or while the classifier "
+                    "trained): leave the caller's encoder as it was.")
     return "only the softmax layer trains; the pretrained encoder stays frozen"
 
 
-class _CallerWatchingCheck(Check):
-    """`ex-5-freeze`'s check: also records the caller's encoder after the answer's call and the training.
-
-    The `frozen_classifier` probe (`aecourse.course.protocol`) builds the
-    encoder, calls the answer and trains the returned model; here the answer
-    is wrapped so that the encoder it was given is kept, and its `trainable`
-    flag and weights are added to the probe's data. An answer that freezes
-    the caller's encoder in place (instead of a copy) then fails.
-    """
-
-    def results(self, answer, cases):
-        if not callable(answer):
-            return super().results(answer, cases)
-        given = []
-
-        def watched(encoder, n_classes):
-            given.append(encoder)
-            return answer(encoder, n_classes)
-
-        results = super().results(watched, cases)
-        for behaviour, encoder in zip(results, given):
-            behaviour["caller_trainable"] = bool(encoder.trainable)
-            behaviour["caller_weights"] = [np.asarray(w, "float64") for w in encoder.get_weights()]
-        return results
-
-
-check_frozen_classifier = _CallerWatchingCheck("ex-5-freeze", IMPLEMENT, inputs=_classifier_inputs,
-                                               judge=_judge_classifier, probe="frozen_classifier")
+check_frozen_classifier = Check("ex-5-freeze", IMPLEMENT, inputs=_classifier_inputs, judge=_judge_classifier,
+                                probe="frozen_classifier")
 
 
 def _shape_inputs(rng):

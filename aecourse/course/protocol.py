@@ -206,8 +206,9 @@ def _probe_shapes(answer, args):
 
 def _probe_frozen_classifier(answer, args):
     """Builds a Keras encoder from given weights, calls `answer(encoder, n_classes)`, and reports
-    the model's behaviour as data: its outputs, its trainable weights, and what two epochs of
-    SGD change (`args` = encoder weights, x, y, n_classes)."""
+    the model's behaviour as data: its outputs, its trainable weights, what two epochs of SGD
+    change, and the given encoder afterwards (its `trainable` flag and weights: an answer must
+    freeze a copy, not the caller's encoder) (`args` = encoder weights, x, y, n_classes)."""
     import keras
 
     weights, x, y, n_classes = args
@@ -231,7 +232,8 @@ def _probe_frozen_classifier(answer, args):
     return {"probabilities": probabilities, "trainable": trainable,
             "trainable_after": [to_array(w) for w in model.trainable_weights],
             "frozen_changed": any(a.shape != b.shape or not np.array_equal(a, b)
-                                  for a, b in zip(frozen_before, frozen_after))}
+                                  for a, b in zip(frozen_before, frozen_after)),
+            "caller_trainable": bool(encoder.trainable), "caller_weights": [to_array(w) for w in encoder.weights]}
 
 
 # How an answer is turned into data: name -> probe(answer, args).
