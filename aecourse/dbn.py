@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from aecourse.rbm import BernoulliRBM, all_binary_states, bernoulli_sample
+from aecourse.rbm import BernoulliRBM, _logsumexp, _softplus, all_binary_states, bernoulli_sample
 from aecourse.runtime import steps_per_execution
 
 
@@ -216,15 +216,6 @@ def compose_dbm(first, second, halve=True):
         "c1": f * (to_numpy(first.hidden_bias) + to_numpy(second.visible_bias)),
         "c2": to_numpy(second.hidden_bias),
     }
-
-
-def _softplus(x):
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _logsumexp(values, axis=None):
-    top = np.max(values, axis=axis, keepdims=True)
-    return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(values - top), axis=axis))
 
 
 def dbm_log_likelihood(params, v):
