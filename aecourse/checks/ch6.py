@@ -124,7 +124,7 @@ check_dbm_conditional = Check("ex-6-dbm", IMPLEMENT, inputs=_dbm_inputs, judge=_
 MODE_PROTOTYPES = (np.random.default_rng(123).random((4, 12)) < 0.5).astype("float64")  # the chapter's prototypes
 MODE_PROBABILITIES, MODE_FLIP = np.array([0.4, 0.3, 0.2, 0.1]), 0.02
 TRAIN_VECTORS, HELD_OUT_VECTORS, MAX_HIDDEN, LOG_LIKELIHOOD_BOUND = 1000, 2000, 8, -4.0
-MIN_CHAINS, CHAIN_SLACK = 20, 1.0   # chains' average log p may fall this many nats below the model's -entropy
+MIN_CHAINS, CHAIN_SLACK = 20, 3.0   # the chains lag the model: their average log p may fall this far below -H
 
 
 def mode_samples(n, rng):
@@ -149,9 +149,9 @@ def _judge_chains(label, chains, model_parameters):
     chain_score = float(rbm.log_likelihood(model_parameters, chains).mean())
     if not chain_score > -entropy - CHAIN_SLACK:
         fail(label, f"the persistent chains are not samples of your RBM: their average log p is "
-                    f"{chain_score:.2f} nats, the model's own samples average {-entropy:.2f}. Train with PCD "
-                    "(persistent=True, exact=False): the chains advance only when the negative phase samples "
-                    "them; exact=True never touches them.")
+                    f"{chain_score:.2f} nats, the model's own samples average {-entropy:.2f} (allowed: "
+                    f"{CHAIN_SLACK:g} nats less). Train with PCD (persistent=True, exact=False): the chains "
+                    "advance only when the negative phase samples them; exact=True never touches them.")
 
 
 def _judge_train(cases, results):
