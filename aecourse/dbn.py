@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from aecourse.rbm import BernoulliRBM, all_binary_states, bernoulli_sample
+from aecourse.rbm import BernoulliRBM, _logsumexp, _softplus, all_binary_states, bernoulli_sample
 from aecourse.runtime import steps_per_execution
 
 
@@ -148,6 +148,27 @@ class DeepBeliefNetwork(keras.Model):
             layer.set_weights([ops.convert_to_numpy(rbm.kernel), ops.convert_to_numpy(rbm.hidden_bias)])
         return model
 
+    def to_autoencoder(self, name="unrolled_autoencoder"):
+        """The stack unrolled into a deep autoencoder (Hinton & Salakhutdinov 2006).
+
+        The encoder is the upward pass `p(h_l | h_{l-1})` (kernel `W_l`, bias
+        `c_l`); the decoder runs the stack backwards with the *transposed*
+        kernels `W_l'` and the visible biases `b_l`, so before fine-tuning
+        the decoder is the DBN's top-down mean-field pass. Encoder and
+        decoder weights are separate variables, untied by fine-tuning.
+
+        Args:
+            name: the model's name.
+
+        Returns:
+            A `keras.Sequential` from `layer_sizes[0]` inputs through the
+            code `layer_sizes[-1]` back to `layer_sizes[0]` sigmoid outputs.
+        """
+        to_numpy = ops.convert_to_numpy
+        encoders = [(to_numpy(r.kernel), to_numpy(r.hidden_bias)) for r in self.rbms]
+        decoders = [(to_numpy(r.kernel).T, to_numpy(r.visible_bias)) for r in self.rbms]
+        return unrolled_autoencoder(encoders, decoders, name=name)
+
     def get_config(self):
         config = super().get_config()
         config.update({"layer_sizes": list(self.layer_sizes), "cd_steps": self.cd_steps,
@@ -157,6 +178,84 @@ class DeepBeliefNetwork(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def unrolled_autoencoder(encoders, decoders, name="unrolled_autoencoder"):
+    """A deep sigmoid autoencoder built from per-layer weights, bottom layer first.
+
+    Layer `l`'s encoder `(kernel, bias)` maps `h_{l-1}` to `h_l`; its decoder
+    `(kernel, bias)` maps `h_l` back to `h_{l-1}`. The model applies the
+    encoders bottom-up, then the decoders top-down; every layer is
+    `Dense(sigmoid)`.
+
+    Args:
+        encoders: list of `(kernel, bias)` pairs, kernel shape `(n_in, n_out)`.
+        decoders: list of `(kernel, bias)` pairs, kernel shape `(n_out, n_in)`.
+        name: the model's name.
+
+    Returns:
+        A `keras.Sequential` autoencoder.
+
+    Raises:
+        ValueError: if the lists differ in length or the shapes do not chain.
+    """
+    if not encoders or len(encoders) != len(decoders):
+        raise ValueError("encoders and decoders must be non-empty lists of the same length. "
+                         f"Received: len(encoders)={len(encoders)}, len(decoders)={len(decoders)}")
+    sizes = [np.shape(encoders[0][0])[0]] + [np.shape(kernel)[1] for kernel, _ in encoders]
+    for layer, ((kernel, _), (back, _)) in enumerate(zip(encoders, decoders)):
+        if np.shape(kernel) != (sizes[layer], sizes[layer + 1]) or np.shape(back) != np.shape(kernel)[::-1]:
+            raise ValueError(f"layer {layer}: the encoder kernel must be (n_in, n_out) and chain with the layer "
+                             "below, the decoder kernel (n_out, n_in). Received: encoder kernel shape "
+                             f"{np.shape(kernel)}, decoder kernel shape {np.shape(back)}")
+    weights = list(encoders) + list(decoders)[::-1]
+    model = keras.Sequential(
+        [keras.Input((sizes[0],))]
+        + [keras.layers.Dense(np.shape(kernel)[1], activation="sigmoid", name=f"dense_{i}")
+           for i, (kernel, _) in enumerate(weights)], name=name)
+    for layer, (kernel, bias) in zip(model.layers, weights):
+        layer.set_weights([np.asarray(kernel, "float32"), np.asarray(bias, "float32")])
+    return model
+
+
+def greedy_autoencoder_weights(x, layer_sizes, epochs=5, batch_size=100, optimizer=None, seed=None):
+    """Greedy layer-wise pretraining with shallow autoencoders instead of RBMs (Bengio et al. 2007).
+
+    Layer `l` is a one-hidden-layer sigmoid autoencoder (untied weights,
+    binary cross-entropy) trained on the codes `h_{l-1}` of the layer below;
+    its codes feed layer `l + 1`.
+
+    Args:
+        x: training data in [0, 1], shape `(n, layer_sizes[0])`.
+        layer_sizes: units per layer, input first, e.g. `(784, 256, 64, 16)`.
+        epochs: epochs per layer.
+        batch_size: mini-batch size.
+        optimizer: a function returning a fresh Keras optimizer per layer
+            (default: Adam with learning rate 1e-3).
+        seed: seed of the initial weights (layer `l` uses `seed + l`).
+
+    Returns:
+        `(encoders, decoders)`: lists of `(kernel, bias)` NumPy pairs for
+        `unrolled_autoencoder`.
+    """
+    if len(layer_sizes) < 2 or np.shape(x)[1:] != (layer_sizes[0],):
+        raise ValueError("layer_sizes must list at least two sizes, the first equal to the width of x. "
+                         f"Received: layer_sizes={tuple(layer_sizes)!r}, x.shape={np.shape(x)}")
+    optimizer = optimizer or (lambda: keras.optimizers.Adam(1e-3))
+    encoders, decoders, codes = [], [], np.asarray(x, "float32")
+    for layer, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        init = None if seed is None else seed + layer
+        shallow = unrolled_autoencoder(
+            [(keras.initializers.GlorotUniform(init)((n_in, n_out)), np.zeros(n_out))],
+            [(keras.initializers.GlorotUniform(init)((n_out, n_in)), np.zeros(n_in))], name=f"shallow_{layer}")
+        shallow.compile(optimizer=optimizer(), loss="binary_crossentropy",
+                        steps_per_execution=steps_per_execution(20))
+        shallow.fit(codes, codes, epochs=epochs, batch_size=batch_size, verbose=0)
+        (kernel, bias), (back, back_bias) = (layer_.get_weights() for layer_ in shallow.layers)
+        encoders.append((kernel, bias))
+        decoders.append((back, back_bias))
+        codes = ops.convert_to_numpy(shallow.layers[0](codes))
+    return encoders, decoders
 
 
 def dbm_hidden_probabilities(v, h2, kernel_1, kernel_2, hidden_bias_1):
@@ -216,15 +315,6 @@ def compose_dbm(first, second, halve=True):
         "c1": f * (to_numpy(first.hidden_bias) + to_numpy(second.visible_bias)),
         "c2": to_numpy(second.hidden_bias),
     }
-
-
-def _softplus(x):
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def _logsumexp(values, axis=None):
-    top = np.max(values, axis=axis, keepdims=True)
-    return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(values - top), axis=axis))
 
 
 def dbm_log_likelihood(params, v):

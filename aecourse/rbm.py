@@ -327,9 +327,10 @@ def unnormalized_log_marginal(states, own_bias, other_bias, weights):
     return states @ own_bias + _softplus(other_bias + states @ weights).sum(axis=-1)
 
 
-def _logsumexp(values):
-    top = np.max(values)
-    return top + np.log(np.sum(np.exp(values - top)))
+def _logsumexp(values, axis=None):
+    """`log sum exp(values)` over `axis` (all entries when `None`) without overflow."""
+    top = np.max(values, axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.sum(np.exp(values - top), axis=axis))
 
 
 def log_partition(rbm, chunk_size=2 ** 14):

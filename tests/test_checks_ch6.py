@@ -133,20 +133,40 @@ class _Weights:
         return self.weights
 
 
-def _fitted_rbm_weights():
-    """The exact-gradient optimum is not needed: a PCD-trained reference is what the learner builds."""
+def _fitted_rbm(epochs=80, **kwargs):
+    """An RBM fitted to the multimodal data: PCD-1 by default (the learner's task), other rules by kwargs."""
     import keras
     from aecourse import rbm
-    model = rbm.BernoulliRBM(12, 8, cd_steps=1, persistent=True, n_chains=100, init_std=0.1, seed=0)
+    model = rbm.BernoulliRBM(12, 8, init_std=0.1, seed=0, **(kwargs or dict(persistent=True, n_chains=100)))
     model.compile(optimizer=keras.optimizers.SGD(0.05))
-    model.fit(ch6.mode_samples(1000, np.random.default_rng(5)), epochs=80, batch_size=50, verbose=0)
+    model.fit(ch6.mode_samples(1000, np.random.default_rng(5)), epochs=epochs, batch_size=50, verbose=0)
     return model
 
 
 def test_trained_rbm_passes(capsys):
-    model = _fitted_rbm_weights()
+    model = _fitted_rbm()
     ch6.check_trained_rbm(lambda x: model)
     assert capsys.readouterr().out.startswith("\u2714 ex-6-train:")
+
+
+def _with_chains(model, chains):
+    return _Weights(*model.get_weights()[:3], chains)
+
+
+@pytest.mark.parametrize("wrong", [
+    lambda: _fitted_rbm(epochs=40, exact=True),                                          # exact gradient, no chains
+    lambda: _fitted_rbm(epochs=40, exact=True, persistent=True, n_chains=100),           # exact: chains never move
+    lambda: _fitted_rbm(epochs=40, cd_steps=1),                                          # CD-1, no chains
+    lambda: _with_chains(_fitted_rbm(epochs=40, exact=True), np.zeros((100, 12))),       # chains never advanced
+    lambda: _with_chains(_fitted_rbm(epochs=40, exact=True),                             # noise, not samples
+                         (np.random.default_rng(0).random((100, 12)) < 0.5).astype("float32")),
+    lambda: _with_chains(_fitted_rbm(epochs=40, exact=True), np.full((100, 12), 0.5)),   # probabilities, not states
+    lambda: _with_chains(_fitted_rbm(epochs=40, exact=True), np.zeros((5, 12))),         # too few chains
+])
+def test_trained_rbm_rejects_rules_other_than_pcd(wrong):
+    answer = wrong()
+    with pytest.raises(ExerciseFailure, match="^ex-6-train"):
+        ch6.check_trained_rbm(lambda x: answer)
 
 
 def _independent_bits():
@@ -156,6 +176,7 @@ def _independent_bits():
 
 @pytest.mark.parametrize("wrong", [
     lambda: _Weights(np.zeros((12, 8)), np.zeros(12), np.zeros(8)),                       # untrained
+    lambda: _Weights(np.zeros((12, 8)), np.zeros(12), np.zeros(8), np.zeros((100, 12))),  # untrained, with chains
     _independent_bits,                                                                     # no hidden structure
     lambda: _Weights(np.zeros((16, 8)), np.zeros(16), np.zeros(8)),                       # wrong visible size
     lambda: _Weights(np.zeros((12, 20)), np.zeros(12), np.zeros(20)),                     # too many hidden units

@@ -138,3 +138,67 @@ def test_save_and_reload(tmp_path):
     assert isinstance(reloaded, D.DeepBeliefNetwork) and reloaded.layer_sizes == (16, 12, 6)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(reloaded(x)), keras.ops.convert_to_numpy(model(x)),
                                rtol=1e-6)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def test_to_autoencoder_unrolls_the_stack_with_transposed_weights():
+    x, _ = _data(n=50)
+    model = D.DeepBeliefNetwork((16, 12, 6), seed=0)
+    rng = np.random.default_rng(1)
+    for rbm in model.rbms:
+        rbm.set_weights([rng.normal(size=w.shape).astype("float32") for w in rbm.get_weights()])
+    (w1, b1, c1), (w2, b2, c2) = ([keras.ops.convert_to_numpy(w) for w in (r.kernel, r.visible_bias, r.hidden_bias)]
+                                  for r in model.rbms)
+    # encoder: p(h1|v), p(h2|h1); decoder: the mean-field top-down pass with W' and the visible biases
+    expected = _sigmoid(_sigmoid(_sigmoid(_sigmoid(x @ w1 + c1) @ w2 + c2) @ w2.T + b2) @ w1.T + b1)
+    autoencoder = model.to_autoencoder()
+    assert [layer.units for layer in autoencoder.layers] == [12, 6, 12, 16]
+    np.testing.assert_allclose(autoencoder.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)
+
+
+def test_unrolled_autoencoder_applies_encoders_up_then_decoders_down():
+    rng = np.random.default_rng(0)
+    encoders = [(rng.normal(size=(5, 3)), rng.normal(size=3)), (rng.normal(size=(3, 2)), rng.normal(size=2))]
+    decoders = [(rng.normal(size=(3, 5)), rng.normal(size=5)), (rng.normal(size=(2, 3)), rng.normal(size=3))]
+    x = rng.random((4, 5))
+    h = _sigmoid(_sigmoid(x @ encoders[0][0] + encoders[0][1]) @ encoders[1][0] + encoders[1][1])
+    expected = _sigmoid(_sigmoid(h @ decoders[1][0] + decoders[1][1]) @ decoders[0][0] + decoders[0][1])
+    got = D.unrolled_autoencoder(encoders, decoders).predict(x, verbose=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("encoders, decoders", [
+    ([(np.zeros((5, 3)), np.zeros(3))], []),                                                   # lengths differ
+    ([], []),                                                                                  # empty
+    ([(np.zeros((5, 3)), np.zeros(3))], [(np.zeros((5, 3)), np.zeros(5))]),                    # decoder not transposed
+    ([(np.zeros((5, 3)), np.zeros(3)), (np.zeros((4, 2)), np.zeros(2))],                       # layers do not chain
+     [(np.zeros((3, 5)), np.zeros(5)), (np.zeros((2, 4)), np.zeros(4))]),
+])
+def test_unrolled_autoencoder_rejects_bad_weights(encoders, decoders):
+    with pytest.raises(ValueError, match="Received"):
+        D.unrolled_autoencoder(encoders, decoders)
+
+
+def test_greedy_autoencoder_weights_train_each_layer_on_the_codes_below():
+    x, _ = _data()
+    encoders, decoders = D.greedy_autoencoder_weights(x, (16, 12, 6), epochs=30, batch_size=20,
+                                                      optimizer=lambda: keras.optimizers.Adam(1e-2), seed=0)
+    assert [e[0].shape for e in encoders] == [(16, 12), (12, 6)]
+    assert [d[0].shape for d in decoders] == [(12, 16), (6, 12)]
+    # the first layer reconstructs the data far better than the mean does
+    reconstruction = _sigmoid(_sigmoid(x @ encoders[0][0] + encoders[0][1]) @ decoders[0][0] + decoders[0][1])
+    assert np.mean((x - reconstruction) ** 2) < 0.3 * np.mean((x - x.mean(axis=0)) ** 2)
+    # the second layer was trained on the first one's codes, not on the data
+    codes = _sigmoid(x @ encoders[0][0] + encoders[0][1])
+    second = _sigmoid(_sigmoid(codes @ encoders[1][0] + encoders[1][1]) @ decoders[1][0] + decoders[1][1])
+    assert np.mean((codes - second) ** 2) < 0.5 * np.mean((codes - codes.mean(axis=0)) ** 2)
+
+
+@pytest.mark.parametrize("sizes", [(16,), (15, 8)])
+def test_greedy_autoencoder_weights_rejects_bad_sizes(sizes):
+    x, _ = _data(n=20)
+    with pytest.raises(ValueError, match="Received"):
+        D.greedy_autoencoder_weights(x, sizes)

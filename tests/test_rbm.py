@@ -306,3 +306,11 @@ def test_exact_log_partition_with_copies_matches_enumeration(r, s):
     assert float(keras.ops.convert_to_numpy(model.exact_log_partition())) == pytest.approx(log_z, abs=1e-4)
     with pytest.raises(ValueError, match="one copy of one layer"):
         R.BernoulliRBM(3, 2, visible_copies=2, hidden_copies=2, exact=True)
+
+
+def test_logsumexp_matches_scipy_over_all_entries_and_along_an_axis():
+    from scipy.special import logsumexp
+    values = np.random.default_rng(0).normal(size=(5, 7)) * 300   # large: a naive exp overflows
+    assert np.isclose(R._logsumexp(values), logsumexp(values))
+    np.testing.assert_allclose(R._logsumexp(values, axis=0), logsumexp(values, axis=0))
+    np.testing.assert_allclose(R._logsumexp(values, axis=1), logsumexp(values, axis=1))

@@ -124,6 +124,7 @@ check_dbm_conditional = Check("ex-6-dbm", IMPLEMENT, inputs=_dbm_inputs, judge=_
 MODE_PROTOTYPES = (np.random.default_rng(123).random((4, 12)) < 0.5).astype("float64")  # the chapter's prototypes
 MODE_PROBABILITIES, MODE_FLIP = np.array([0.4, 0.3, 0.2, 0.1]), 0.02
 TRAIN_VECTORS, HELD_OUT_VECTORS, MAX_HIDDEN, LOG_LIKELIHOOD_BOUND = 1000, 2000, 8, -4.0
+MIN_CHAINS, CHAIN_SLACK = 20, 3.0   # the chains lag the model: their average log p may fall this far below -H
 
 
 def mode_samples(n, rng):
@@ -134,6 +135,23 @@ def mode_samples(n, rng):
 
 def _train_inputs(rng):
     return [(mode_samples(TRAIN_VECTORS, rng),)]
+
+
+def _judge_chains(label, chains, model_parameters):
+    """Fails unless `chains` look like samples of the model: PCD's persistent chains, advanced by training."""
+    if chains.ndim != 2 or chains.shape[1] != 12 or len(chains) < MIN_CHAINS:
+        fail(label, f"expected at least {MIN_CHAINS} persistent chains of 12 units; got an array of shape "
+                    f"{chains.shape}. Build the RBM with persistent=True and n_chains >= {MIN_CHAINS}.")
+    if not np.isin(chains, (0.0, 1.0)).all():
+        fail(label, "the persistent chains must hold binary states.")
+    log_p = rbm.log_likelihood(model_parameters, rbm.all_binary_states(12))
+    entropy = float(-(np.exp(log_p) * log_p).sum())
+    chain_score = float(rbm.log_likelihood(model_parameters, chains).mean())
+    if not chain_score > -entropy - CHAIN_SLACK:
+        fail(label, f"the persistent chains are not samples of your RBM: their average log p is "
+                    f"{chain_score:.2f} nats, the model's own samples average {-entropy:.2f} (allowed: "
+                    f"{CHAIN_SLACK:g} nats less). Train with PCD (persistent=True, exact=False): the chains "
+                    "advance only when the negative phase samples them; exact=True never touches them.")
 
 
 def _judge_train(cases, results):
@@ -149,13 +167,18 @@ def _judge_train(cases, results):
         fail(label, f"use at most {MAX_HIDDEN} hidden units; got {kernel.shape[1]}.")
     if not all(np.isfinite(w).all() for w in (kernel, visible_bias, hidden_bias)):
         fail(label, "the weights contain NaN or infinity: lower the learning rate.")
+    if len(weights) != 4:
+        fail(label, "the RBM has no persistent chains: train it by PCD (BernoulliRBM(..., persistent=True)), "
+                    "not by CD or the exact gradient.")
     held_out = mode_samples(HELD_OUT_VECTORS, np.random.default_rng())
     score = float(rbm.log_likelihood((kernel, visible_bias, hidden_bias), held_out).mean())
     if not score > LOG_LIKELIHOOD_BOUND:
         fail(label, f"the exact average log-likelihood of fresh vectors is {score:.2f} nats, not above "
                     f"{LOG_LIKELIHOOD_BOUND:g}. Train longer with PCD at a small learning rate (the chapter's "
                     "0.05 reaches about -4.4 after 25 epochs and is still rising), or with momentum.")
-    return f"trained RBM scores above {LOG_LIKELIHOOD_BOUND:g} nats on fresh data (exact log-likelihood)"
+    _judge_chains(label, np.asarray(weights[3], "float64"), (kernel, visible_bias, hidden_bias))
+    return (f"PCD-trained RBM scores above {LOG_LIKELIHOOD_BOUND:g} nats on fresh data (exact log-likelihood), "
+            "and its persistent chains sample it")
 
 
 check_trained_rbm = Check("ex-6-train", TRAIN, inputs=_train_inputs, judge=_judge_train, allow=("aecourse.rbm",))
