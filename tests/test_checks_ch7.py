@@ -12,17 +12,24 @@ def _kl(mean, log_var, reduce=np.sum, scale=0.5, log_std=False):
     return scale * reduce(mean ** 2 + var - 1 - log_v, axis=-1)
 
 
+def _kl2(mq, vq, mp, vp, reduce=np.sum, scale=0.5, var_p_power=1.0):
+    return scale * reduce(vp - vq + (np.exp(vq) + (mq - mp) ** 2) / np.exp(vp) ** var_p_power - 1, axis=-1)
+
+
 def test_gaussian_kl(capsys):
-    ch7.check_gaussian_kl(_kl)
-    assert capsys.readouterr().out == "\u2714 ex-7-kl: closed-form Gaussian KL matches the reference\n"
+    ch7.check_gaussian_kl(_kl2)
+    assert capsys.readouterr().out == "\u2714 ex-7-kl: KL between two diagonal Gaussians matches the reference\n"
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda m, v: _kl(m, v, reduce=np.mean),       # mean over units, not sum
-    lambda m, v: _kl(m, v, scale=1.0),            # factor 1/2 forgotten
-    lambda m, v: _kl(m, v, log_std=True),         # log-variance read as log-std
-    lambda m, v: -_kl(m, v),                      # wrong sign
-    lambda m, v: np.sum(_kl(m, v)),               # one number for the batch
+    lambda mq, vq, mp, vp: _kl2(mq, vq, mp, vp, reduce=np.mean),     # mean over units, not sum
+    lambda mq, vq, mp, vp: _kl2(mq, vq, mp, vp, scale=1.0),          # factor 1/2 forgotten
+    lambda mq, vq, mp, vp: _kl2(mp, vp, mq, vq),                     # KL(p || q): arguments swapped
+    lambda mq, vq, mp, vp: _kl(mq, vq),                              # against N(0, I), p ignored
+    lambda mq, vq, mp, vp: _kl2(mq, vq, mp, vp, var_p_power=0.0),    # variance of p not divided by
+    lambda mq, vq, mp, vp: _kl2(mq, vq, mp, vp) - 0.5 * np.sum(vp, axis=-1),  # log-variance of p forgotten
+    lambda mq, vq, mp, vp: -_kl2(mq, vq, mp, vp),                    # wrong sign
+    lambda mq, vq, mp, vp: np.sum(_kl2(mq, vq, mp, vp)),             # one number for the batch
 ])
 def test_gaussian_kl_rejects(wrong):
     with pytest.raises(ExerciseFailure, match="^ex-7-kl"):
@@ -106,7 +113,7 @@ def test_active_units_rejects(wrong):
 
 
 def test_unanswered_fails_clearly():
-    def unanswered(m, v):
+    def unanswered(mq, vq, mp, vp):
         raise NotImplementedError
 
     with pytest.raises(ExerciseFailure, match="not answered yet"):
