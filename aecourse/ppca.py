@@ -114,6 +114,7 @@ class LinearVAE(keras.Model):
 
     def elbo(self, x):
         """The exact ELBO per example (nats), a tensor of shape `(n,)`."""
+        x = ops.convert_to_tensor(x, "float32")
         z_mean = self.encoder(x)
         residual = ops.sum(ops.square(x - self.decoder(z_mean)), axis=-1)
         spread = ops.sum(ops.exp(self.z_log_var) * ops.sum(ops.square(self.decoder.kernel), axis=1))
