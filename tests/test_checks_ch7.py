@@ -36,20 +36,29 @@ def test_gaussian_kl_rejects(wrong):
         ch7.check_gaussian_kl(wrong)
 
 
-def test_reparameterize(capsys):
-    ch7.check_reparameterize(lambda m, v, e: m + np.exp(0.5 * v) * e)
-    assert capsys.readouterr().out.startswith("\u2714 ex-7-reparam:")
+def _free_bits(m, v, lam, clamp_each=False, op=np.maximum, reduce=np.mean):
+    kl = 0.5 * (m ** 2 + np.exp(v) - 1 - v)
+    if clamp_each:
+        return float(np.sum(np.mean(op(kl, lam), axis=0)))
+    return float(np.sum(op(reduce(kl, axis=0), lam)))
+
+
+def test_free_bits(capsys):
+    ch7.check_free_bits(_free_bits)
+    assert capsys.readouterr().out.startswith("\u2714 ex-7-free-bits:")
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda m, v, e: m + np.exp(v) * e,                                   # variance, not std
-    lambda m, v, e: m + v * e,                                           # log-variance as std
-    lambda m, v, e: m + np.exp(0.5 * v) * np.random.normal(size=m.shape),  # ignores the given eps
-    lambda m, v, e: np.exp(0.5 * v) * e,                                 # mean forgotten
+    lambda m, v, lam: _free_bits(m, v, lam, clamp_each=True),                 # floor per example, not per batch mean
+    lambda m, v, lam: _free_bits(m, v, lam, op=np.minimum),                   # a ceiling instead of a floor
+    lambda m, v, lam: _free_bits(m, v, 0.0),                                  # no floor at all
+    lambda m, v, lam: _free_bits(m, v, lam, reduce=np.sum),                   # summed over the batch
+    lambda m, v, lam: max(_free_bits(m, v, 0.0), lam),                        # floor on the total KL
+    lambda m, v, lam: np.maximum(0.5 * np.mean(m ** 2 + np.exp(v) - 1 - v, axis=0), lam),  # per unit, not summed
 ])
-def test_reparameterize_rejects(wrong):
-    with pytest.raises(ExerciseFailure, match="^ex-7-reparam"):
-        ch7.check_reparameterize(wrong)
+def test_free_bits_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-7-free-bits"):
+        ch7.check_free_bits(wrong)
 
 
 def _elbo(x, logits, m, v, kl_sign=-1.0, reduce=np.sum):
