@@ -19,14 +19,8 @@ with chapter 8):
 import numpy as np
 from keras import ops
 
+from aecourse.bernoulli_mixture import logsumexp
 from aecourse.vae import bernoulli_log_likelihood, gaussian_kl
-
-
-def _logsumexp(a, axis=None):
-    a = np.asarray(a, dtype="float64")
-    peak = np.max(a, axis=axis, keepdims=True)
-    out = peak + np.log(np.sum(np.exp(a - peak), axis=axis, keepdims=True))
-    return np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
 
 
 def elbo_terms(model, x, seed=0, batch_size=1000):
@@ -129,13 +123,13 @@ def _cell_area(values):
 
 def log_marginal_from_grid(log_joint, values):
     """`log p(x) = log integral p(x, z) dz` by the midpoint rule on the grid (nats)."""
-    return float(_logsumexp(log_joint) + np.log(_cell_area(values)))
+    return float(logsumexp(np.asarray(log_joint, "float64"), axis=None) + np.log(_cell_area(values)))
 
 
 def grid_moments(log_joint, values):
     """Mean `(2,)` and covariance `(2, 2)` of the posterior `p(z | x)` on the grid."""
     values = np.asarray(values, dtype="float64")
-    weights = np.exp(log_joint - _logsumexp(log_joint))
+    weights = np.exp(log_joint - logsumexp(np.asarray(log_joint, "float64"), axis=None))
     z1, z2 = np.meshgrid(values, values)
     codes = np.stack([z1.ravel(), z2.ravel()], axis=1)
     w = weights.ravel()
@@ -155,7 +149,7 @@ def gaussian_elbo_on_grid(log_joint, values, mean, cov):
     z1, z2 = np.meshgrid(values, values)
     centred = np.stack([z1.ravel(), z2.ravel()], axis=1) - mean
     log_q = -0.5 * np.sum(centred @ np.linalg.inv(cov) * centred, axis=1)
-    weights = np.exp(log_q - _logsumexp(log_q))
+    weights = np.exp(log_q - logsumexp(log_q, axis=None))
     entropy = 0.5 * np.log(np.linalg.det(2 * np.pi * np.e * cov))
     return float(weights @ log_joint.ravel() + entropy)
 
@@ -209,7 +203,7 @@ def aggregate_posterior_log_density(z, z_mean, z_log_var, batch_size=500):
     for start in range(0, len(z), batch_size):
         zb = z[start:start + batch_size, None, :]
         log_n = -0.5 * np.sum((zb - z_mean) ** 2 / np.exp(z_log_var) + z_log_var + np.log(2 * np.pi), axis=2)
-        out.append(_logsumexp(log_n, axis=1) - np.log(len(z_mean)))
+        out.append(logsumexp(log_n, axis=1) - np.log(len(z_mean)))
     return np.concatenate(out)
 
 

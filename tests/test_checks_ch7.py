@@ -12,37 +12,53 @@ def _kl(mean, log_var, reduce=np.sum, scale=0.5, log_std=False):
     return scale * reduce(mean ** 2 + var - 1 - log_v, axis=-1)
 
 
+def _kl2(mq, vq, mp, vp, reduce=np.sum, scale=0.5, var_p_power=1.0):
+    return scale * reduce(vp - vq + (np.exp(vq) + (mq - mp) ** 2) / np.exp(vp) ** var_p_power - 1, axis=-1)
+
+
 def test_gaussian_kl(capsys):
-    ch7.check_gaussian_kl(_kl)
-    assert capsys.readouterr().out == "\u2714 ex-7-kl: closed-form Gaussian KL matches the reference\n"
+    ch7.check_gaussian_kl(_kl2)
+    assert capsys.readouterr().out == "\u2714 ex-7-kl: KL between two diagonal Gaussians matches the reference\n"
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda m, v: _kl(m, v, reduce=np.mean),       # mean over units, not sum
-    lambda m, v: _kl(m, v, scale=1.0),            # factor 1/2 forgotten
-    lambda m, v: _kl(m, v, log_std=True),         # log-variance read as log-std
-    lambda m, v: -_kl(m, v),                      # wrong sign
-    lambda m, v: np.sum(_kl(m, v)),               # one number for the batch
+    lambda mq, vq, mp, vp: _kl2(mq, vq, mp, vp, reduce=np.mean),     # mean over units, not sum
+    lambda mq, vq, mp, vp: _kl2(mq, vq, mp, vp, scale=1.0),          # factor 1/2 forgotten
+    lambda mq, vq, mp, vp: _kl2(mp, vp, mq, vq),                     # KL(p || q): arguments swapped
+    lambda mq, vq, mp, vp: _kl(mq, vq),                              # against N(0, I), p ignored
+    lambda mq, vq, mp, vp: _kl2(mq, vq, mp, vp, var_p_power=0.0),    # variance of p not divided by
+    lambda mq, vq, mp, vp: _kl2(mq, vq, mp, vp) - 0.5 * np.sum(vp, axis=-1),  # log-variance of p forgotten
+    lambda mq, vq, mp, vp: -_kl2(mq, vq, mp, vp),                    # wrong sign
+    lambda mq, vq, mp, vp: np.sum(_kl2(mq, vq, mp, vp)),             # one number for the batch
 ])
 def test_gaussian_kl_rejects(wrong):
     with pytest.raises(ExerciseFailure, match="^ex-7-kl"):
         ch7.check_gaussian_kl(wrong)
 
 
-def test_reparameterize(capsys):
-    ch7.check_reparameterize(lambda m, v, e: m + np.exp(0.5 * v) * e)
-    assert capsys.readouterr().out.startswith("\u2714 ex-7-reparam:")
+def _free_bits(m, v, lam, clamp_each=False, op=np.maximum, reduce=np.mean):
+    kl = 0.5 * (m ** 2 + np.exp(v) - 1 - v)
+    if clamp_each:
+        return float(np.sum(np.mean(op(kl, lam), axis=0)))
+    return float(np.sum(op(reduce(kl, axis=0), lam)))
+
+
+def test_free_bits(capsys):
+    ch7.check_free_bits(_free_bits)
+    assert capsys.readouterr().out.startswith("\u2714 ex-7-free-bits:")
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda m, v, e: m + np.exp(v) * e,                                   # variance, not std
-    lambda m, v, e: m + v * e,                                           # log-variance as std
-    lambda m, v, e: m + np.exp(0.5 * v) * np.random.normal(size=m.shape),  # ignores the given eps
-    lambda m, v, e: np.exp(0.5 * v) * e,                                 # mean forgotten
+    lambda m, v, lam: _free_bits(m, v, lam, clamp_each=True),                 # floor per example, not per batch mean
+    lambda m, v, lam: _free_bits(m, v, lam, op=np.minimum),                   # a ceiling instead of a floor
+    lambda m, v, lam: _free_bits(m, v, 0.0),                                  # no floor at all
+    lambda m, v, lam: _free_bits(m, v, lam, reduce=np.sum),                   # summed over the batch
+    lambda m, v, lam: max(_free_bits(m, v, 0.0), lam),                        # floor on the total KL
+    lambda m, v, lam: np.maximum(0.5 * np.mean(m ** 2 + np.exp(v) - 1 - v, axis=0), lam),  # per unit, not summed
 ])
-def test_reparameterize_rejects(wrong):
-    with pytest.raises(ExerciseFailure, match="^ex-7-reparam"):
-        ch7.check_reparameterize(wrong)
+def test_free_bits_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="^ex-7-free-bits"):
+        ch7.check_free_bits(wrong)
 
 
 def _elbo(x, logits, m, v, kl_sign=-1.0, reduce=np.sum):
@@ -106,7 +122,7 @@ def test_active_units_rejects(wrong):
 
 
 def test_unanswered_fails_clearly():
-    def unanswered(m, v):
+    def unanswered(mq, vq, mp, vp):
         raise NotImplementedError
 
     with pytest.raises(ExerciseFailure, match="not answered yet"):

@@ -13,37 +13,55 @@ def _gaussian(rng, n=9, latent_dim=5):
     return rng.normal(size=(n, latent_dim)), rng.normal(0, 1.0, size=(n, latent_dim))
 
 
+def reference_diagonal_kl(mean_q, log_var_q, mean_p, log_var_p):
+    """KL(N(mean_q, diag exp(log_var_q)) || N(mean_p, diag exp(log_var_p))) per row."""
+    return 0.5 * np.sum(log_var_p - log_var_q + (np.exp(log_var_q) + (mean_q - mean_p) ** 2) / np.exp(log_var_p)
+                        - 1.0, axis=-1)
+
+
 def _kl_inputs(rng):
-    return [_gaussian(rng), (np.zeros((2, 3)), np.zeros((2, 3)))]
+    return [_gaussian(rng) + _gaussian(rng), (np.zeros((2, 3)), np.zeros((2, 3))) * 2]
 
 
 def _judge_kl(cases, results):
     label = "ex-7-kl"
-    for (z_mean, z_log_var), got in zip(cases, results):
-        expect_shape(label, got, (len(z_mean),), "Return one KL per example: sum over the latent axis only.")
-        expect_close(label, got, ops.convert_to_numpy(vae.gaussian_kl(z_mean, z_log_var)),
-                     "the KL values (0.5 * sum of mean^2 + variance - 1 - log-variance; "
-                     "the variance is exp(z_log_var); 0 for N(0, I) itself)")
-    return "closed-form Gaussian KL matches the reference"
+    for case, got in zip(cases, results):
+        expect_shape(label, got, (len(case[0]),), "Return one KL per example: sum over the latent axis only.")
+        expect_close(label, got, reference_diagonal_kl(*case),
+                     "the KL values (per unit: 0.5 * (log-variance of p - log-variance of q + (variance of q + "
+                     "squared mean difference) / variance of p - 1), summed; q is the first Gaussian; "
+                     "0 when the two Gaussians are equal)")
+    return "KL between two diagonal Gaussians matches the reference"
 
 
 check_gaussian_kl = Check("ex-7-kl", IMPLEMENT, inputs=_kl_inputs, judge=_judge_kl)
 
 
-def _reparam_inputs(rng):
-    z_mean, z_log_var = _gaussian(rng)
-    return [(z_mean, z_log_var, rng.normal(size=z_mean.shape))]
+def reference_free_bits_kl(z_mean, z_log_var, free_bits):
+    """Free-bits KL: each unit's batch-mean KL to N(0, I), raised to at least `free_bits`, summed over units."""
+    per_unit = 0.5 * np.mean(z_mean ** 2 + np.exp(z_log_var) - 1.0 - z_log_var, axis=0)
+    return float(np.sum(np.maximum(per_unit, free_bits)))
 
 
-def _judge_reparam(cases, results):
-    for (z_mean, z_log_var, eps), got in zip(cases, results):
-        expect_close("ex-7-reparam", got, z_mean + np.exp(0.5 * z_log_var) * eps,
-                     "the samples z (use the given eps; scale it by the standard deviation "
-                     "exp(z_log_var / 2), not the variance)")
-    return "reparameterized samples match the reference"
+def _free_bits_inputs(rng):
+    scales = np.array([0.05, 0.3, 0.8, 1.5, 2.5])  # units from nearly switched off to busy
+    z_mean = rng.normal(size=(12, 5)) * scales
+    z_log_var = rng.normal(-0.5, 0.3, size=(12, 5)) * (scales > 0.1)
+    return [(z_mean, z_log_var, 0.5), (z_mean, z_log_var, 0.0)]
 
 
-check_reparameterize = Check("ex-7-reparam", IMPLEMENT, inputs=_reparam_inputs, judge=_judge_reparam)
+def _judge_free_bits(cases, results):
+    label = "ex-7-free-bits"
+    for (z_mean, z_log_var, free_bits), got in zip(cases, results):
+        if np.ndim(got) != 0:
+            fail(label, f"return one number for the batch, not an array of shape {np.shape(got)}.")
+        expect_close(label, np.asarray(got, "float64"), reference_free_bits_kl(z_mean, z_log_var, free_bits),
+                     "the free-bits KL (per unit: the KL averaged over the batch, then raised to at least "
+                     "free_bits; then summed over the units)")
+    return "free-bits KL matches the reference"
+
+
+check_free_bits = Check("ex-7-free-bits", IMPLEMENT, inputs=_free_bits_inputs, judge=_judge_free_bits)
 
 
 def _bernoulli_case(rng, n=8, input_dim=30, latent_dim=4):
