@@ -248,9 +248,9 @@ def greedy_conv_pretrain(images, filters, epochs=3, batch_size=128, learning_rat
     convolutional autoencoder on the feature maps of the blocks below it,
     with a decoder `UpSampling2D(2) -> Conv2D(channels of its input)`: a
     sigmoid and the cross-entropy for the first block (pixels), a linear
-    output and the squared error above it. Then it is frozen, and its
-    feature maps (batch norm with its moving statistics) are the next
-    block's training set. Each shallow architecture is compiled once per
+    output and the squared error above it. Then its batch-norm statistics are
+    set to those of its whole training set (`refresh_batch_norm`), it is
+    frozen, and its feature maps are the next block's training set. Each shallow architecture is compiled once per
     process (`aecourse.reuse`), so repeated runs cost no recompilation.
 
     Args:
@@ -289,8 +289,33 @@ def greedy_conv_pretrain(images, filters, epochs=3, batch_size=128, learning_rat
         trained = autoencoder.get_weights()
         block.set_weights(trained[:len(block.weights)])
         block_decoder.set_weights(trained[len(block.weights):])
+        refresh_batch_norm(block, inputs)
         inputs = keras.ops.convert_to_numpy(block(inputs, training=False))
     return encoder, decoder
+
+
+def refresh_batch_norm(block, inputs):
+    """Sets the moving statistics of a block's batch-norm layers to their inputs' statistics over `inputs`.
+
+    Batch norm trains on each batch's statistics but computes at inference
+    with moving averages (momentum 0.99). After a short greedy run of a few
+    hundred steps those still hold a large part of their starting values
+    (0.99 ** 160 = 0.2 of mean 0 and variance 1), so the frozen block would
+    hand the next block other features than it was trained on. One pass over
+    all of `inputs` in training mode with momentum 0 replaces them with the
+    statistics of the whole training set.
+
+    Args:
+        block: a Keras model or layer stack (e.g. `encoder_block`), built.
+        inputs: the block's training inputs, one array.
+    """
+    for layer in getattr(block, "layers", []):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            momentum, layer.momentum = layer.momentum, 0.0
+            try:
+                block(inputs, training=True)
+            finally:
+                layer.momentum = momentum
 
 
 def train_conv_autoencoder(images, filters, start=None, epochs=10, batch_size=64, learning_rate=1e-3,

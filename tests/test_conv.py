@@ -118,3 +118,12 @@ def test_train_conv_autoencoder_starts_from_the_stack_and_restarts_like_a_fresh_
     np.testing.assert_allclose(runs[0], runs[1], atol=1e-5)
     with pytest.raises(ValueError, match="start must be"):
         conv.train_conv_autoencoder(images, (4, 3), start, epochs=1)
+
+
+def test_greedy_blocks_compute_at_inference_what_they_were_trained_on():
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).random((64, 8, 8, 1)).astype("float32")
+    encoder, _ = conv.greedy_conv_pretrain(images, (4, 2), epochs=2, batch_size=16, learning_rate=1e-2)
+    block = encoder.layers[0]
+    batch_stats = keras.ops.convert_to_numpy(block(images, training=True))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(block(images, training=False)), batch_stats, atol=1e-3)
