@@ -105,22 +105,6 @@ def test_importance_bound_rejects(wrong):
             ch7.check_importance_bound(wrong)
 
 
-def test_active_units(capsys):
-    ch7.check_active_units(lambda z, t: np.sum(np.var(z, axis=0) > t))
-    assert capsys.readouterr().out.startswith("\u2714 ex-7-active:")
-
-
-@pytest.mark.parametrize("wrong", [
-    lambda z, t: np.sum(np.var(z, axis=1) > t),                # variance across units
-    lambda z, t: np.sum(np.abs(np.mean(z, axis=0)) > t),       # mean, not variance
-    lambda z, t: np.sum(np.var(z, axis=0) > 0.01),             # ignores the threshold
-    lambda z, t: np.var(z, axis=0) > t,                        # a mask, not a count
-])
-def test_active_units_rejects(wrong):
-    with pytest.raises(ExerciseFailure, match="^ex-7-active"):
-        ch7.check_active_units(wrong)
-
-
 def test_unanswered_fails_clearly():
     def unanswered(mq, vq, mp, vp):
         raise NotImplementedError

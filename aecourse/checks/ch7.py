@@ -110,33 +110,6 @@ def _judge_iwae(cases, results):
 
 check_importance_bound = Check("ex-7-iwae", IMPLEMENT, inputs=_iwae_inputs, judge=_judge_iwae)
 
-
-def reference_active_units(z_mean, threshold=0.01):
-    """Number of latent units whose mean code varies across examples: `Var_x(z_mean_j) > threshold`."""
-    return int(np.sum(np.var(np.asarray(z_mean), axis=0) > threshold))
-
-
-def _active_inputs(rng):
-    n_active = int(rng.integers(2, 6))
-    stds = np.concatenate([[0.4], rng.uniform(0.9, 2.0, n_active - 1), rng.uniform(0.0, 0.05, 8 - n_active)])
-    means = np.concatenate([np.zeros(n_active), rng.uniform(2.0, 5.0, 8 - n_active)])  # collapsed units may sit off 0
-    order = rng.permutation(8)
-    z_mean = means[order] + stds[order] * rng.normal(size=(2000, 8))
-    return [(z_mean, threshold) for threshold in (0.01, 0.5)]
-
-
-def _judge_active(cases, results):
-    for (z_mean, threshold), got in zip(cases, results):
-        expected = reference_active_units(z_mean, threshold)
-        if got.shape != () or got != expected:
-            fail("ex-7-active", f"with threshold={threshold} expected {expected} active units, got {got}. "
-                                "A unit is active when the variance ACROSS EXAMPLES (axis 0) of its mean code "
-                                "exceeds the threshold.")
-    return "active-unit count matches the reference"
-
-
-check_active_units = Check("ex-7-active", IMPLEMENT, inputs=_active_inputs, judge=_judge_active)
-
 # ----------------------------------------------------------------------------- train
 
 TRAIN_IMAGES, HELD_OUT_IMAGES, MAX_HIDDEN, MAX_LATENT, ELBO_BOUND = 2000, 2000, 512, 32, -290.0
