@@ -256,6 +256,7 @@ def _pretrain(x, epochs=10, second_layer=True, reverse=True, activation="sigmoid
     return encoders + decoders
 
 
+@pytest.mark.training
 def test_pretrain_two_layers(capsys):
     ch5.check_pretrain_two_layers(_pretrain)
     assert capsys.readouterr().out.startswith("\u2714 ex-5-pretrain:")
@@ -278,6 +279,7 @@ def _end_to_end(x, epochs=40):
     return [w for layer in layers for w in layer.get_weights()]
 
 
+@pytest.mark.training
 def test_end_to_end_stack_reconstructs_but_its_layers_do_not():
     x, held_out = ch5._digits_split()
     weights = _end_to_end(x)
@@ -302,6 +304,7 @@ def test_layer_errors_of_the_mean_code_and_of_a_perfect_layer():
     _mean_image_stack,                                     # the trivial baseline
     _end_to_end,                                           # the deep autoencoder trained end to end, no greedy step
 ])
+@pytest.mark.training
 def test_pretrain_two_layers_rejects(wrong):
     with pytest.raises(ExerciseFailure, match="^ex-5-pretrain"):
         ch5.check_pretrain_two_layers(wrong)

@@ -143,6 +143,7 @@ def _fitted_rbm(epochs=80, **kwargs):
     return model
 
 
+@pytest.mark.training
 def test_trained_rbm_passes(capsys):
     model = _fitted_rbm()
     ch6.check_trained_rbm(lambda x: model)
@@ -163,6 +164,7 @@ def _with_chains(model, chains):
     lambda: _with_chains(_fitted_rbm(epochs=40, exact=True), np.full((100, 12), 0.5)),   # probabilities, not states
     lambda: _with_chains(_fitted_rbm(epochs=40, exact=True), np.zeros((5, 12))),         # too few chains
 ])
+@pytest.mark.training
 def test_trained_rbm_rejects_rules_other_than_pcd(wrong):
     answer = wrong()
     with pytest.raises(ExerciseFailure, match="^ex-6-train"):

@@ -128,6 +128,7 @@ def _train_vae(epochs, beta=1.0):
     return train
 
 
+@pytest.mark.training
 def test_trained_vae(capsys):
     ch7.check_trained_vae(_train_vae(10))
     assert capsys.readouterr().out.startswith("\u2714 ex-7-train:")
