@@ -3,7 +3,8 @@
 The strong baselines a denoising autoencoder must beat to be worth its
 training: the linear least-squares (Wiener) denoiser fitted on noisy/clean
 pairs, a PCA projection, scikit-image's total-variation, non-local-means and
-wavelet denoisers, and for inpainting a PCA fill fitted on the visible pixels
+wavelet denoisers, for deblurring scikit-image's Richardson-Lucy and Wiener
+deconvolution, and for inpainting a PCA fill fitted on the visible pixels
 and scikit-image's biharmonic inpainting. Every function takes and returns
 flat `(n, height * width)` images in [0, 1] (or `(n, height, width)`), and
 `ssim` scores them with scikit-image's structural similarity.
@@ -12,6 +13,7 @@ flat `(n, height * width)` images in [0, 1] (or `(n, height, width)`), and
 import numpy as np
 
 SKIMAGE_DENOISERS = ("tv", "nl_means", "wavelet")
+SKIMAGE_DECONVOLVERS = ("richardson_lucy", "wiener")
 
 
 def _as_stack(images, image_shape):
@@ -142,6 +144,44 @@ def skimage_denoise(images, method, strength, noise_sigma=None, image_shape=(28,
     else:
         out = [denoise_wavelet(image, sigma=strength * noise_sigma, wavelet="db1", mode="soft",
                                method="BayesShrink", rescale_sigma=False) for image in stack]
+    return np.clip(np.stack(out), 0.0, 1.0).reshape(np.shape(images))
+
+
+def skimage_deconvolve(images, method, strength, psf, image_shape=(28, 28)):
+    """Deblurs each image with one of scikit-image's classical deconvolutions.
+
+    - `"richardson_lucy"`: Richardson-Lucy iterations (`richardson_lucy`) on
+      the image clipped to [0, 1]; `strength` is the number of iterations
+      (more iterations sharpen more and amplify more noise);
+    - `"wiener"`: Wiener-Hunt deconvolution (`wiener`, Laplacian
+      regulariser); `strength` is its `balance`, the weight of the
+      regulariser against the data (larger is smoother).
+
+    Args:
+        images: flat `(n, D)` or `(n, height, width)` blurred images.
+        method: one of `"richardson_lucy"`, `"wiener"`.
+        strength: positive strength of the method (see above).
+        psf: the blur's point-spread function, a 2-D array summing to 1
+            (`aecourse.restorers.blur_kernel`).
+        image_shape: `(height, width)` of one image.
+
+    Returns:
+        The deblurred images, in the shape of `images`, clipped to [0, 1].
+    """
+    from skimage.restoration import richardson_lucy, wiener
+
+    if method not in SKIMAGE_DECONVOLVERS:
+        raise ValueError(f"method must be one of {SKIMAGE_DECONVOLVERS}. Received: method={method!r}")
+    if not strength > 0:
+        raise ValueError(f"strength must be positive. Received: strength={strength!r}")
+    psf = np.asarray(psf, "float64")
+    if psf.ndim != 2 or not np.isclose(psf.sum(), 1.0):
+        raise ValueError(f"psf must be a 2-D array summing to 1. Received: shape={psf.shape}, sum={psf.sum():.3g}")
+    stack = _as_stack(images, image_shape)
+    if method == "richardson_lucy":
+        out = [richardson_lucy(np.clip(image, 0.0, 1.0), psf, num_iter=int(strength)) for image in stack]
+    else:
+        out = [wiener(image, psf, balance=strength) for image in stack]
     return np.clip(np.stack(out), 0.0, 1.0).reshape(np.shape(images))
 
 
