@@ -104,6 +104,13 @@ def pca_denoise(x, mean, components, k):
     return np.clip((np.asarray(x) - mean) @ basis.T @ basis + mean, 0.0, 1.0)
 
 
+def _check_method(method, methods, strength):
+    if method not in methods:
+        raise ValueError(f"method must be one of {methods}. Received: method={method!r}")
+    if not strength > 0:
+        raise ValueError(f"strength must be positive. Received: strength={strength!r}")
+
+
 def skimage_denoise(images, method, strength, noise_sigma=None, image_shape=(28, 28)):
     """Denoises each image with one of scikit-image's classical denoisers.
 
@@ -129,10 +136,7 @@ def skimage_denoise(images, method, strength, noise_sigma=None, image_shape=(28,
     """
     from skimage.restoration import denoise_nl_means, denoise_tv_chambolle, denoise_wavelet
 
-    if method not in SKIMAGE_DENOISERS:
-        raise ValueError(f"method must be one of {SKIMAGE_DENOISERS}. Received: method={method!r}")
-    if not strength > 0:
-        raise ValueError(f"strength must be positive. Received: strength={strength!r}")
+    _check_method(method, SKIMAGE_DENOISERS, strength)
     if method != "tv" and not (noise_sigma is not None and noise_sigma > 0):
         raise ValueError(f"method {method!r} needs a positive noise_sigma. Received: noise_sigma={noise_sigma!r}")
     stack = _as_stack(images, image_shape)
@@ -157,6 +161,12 @@ def skimage_deconvolve(images, method, strength, psf, image_shape=(28, 28)):
       regulariser); `strength` is its `balance`, the weight of the
       regulariser against the data (larger is smoother).
 
+    Each image is reflect-padded by the kernel's width before deconvolving
+    and cropped after, so that the border matches a blur that reflects at
+    the edges (`scipy.ndimage.gaussian_filter`, used by `restorers.degrade`)
+    instead of the zero (Richardson-Lucy) or periodic (Wiener-Hunt) border
+    the two methods assume.
+
     Args:
         images: flat `(n, D)` or `(n, height, width)` blurred images.
         method: one of `"richardson_lucy"`, `"wiener"`.
@@ -170,31 +180,36 @@ def skimage_deconvolve(images, method, strength, psf, image_shape=(28, 28)):
     """
     from skimage.restoration import richardson_lucy, wiener
 
-    if method not in SKIMAGE_DECONVOLVERS:
-        raise ValueError(f"method must be one of {SKIMAGE_DECONVOLVERS}. Received: method={method!r}")
-    if not strength > 0:
-        raise ValueError(f"strength must be positive. Received: strength={strength!r}")
+    _check_method(method, SKIMAGE_DECONVOLVERS, strength)
     psf = np.asarray(psf, "float64")
     if psf.ndim != 2 or not np.isclose(psf.sum(), 1.0):
         raise ValueError(f"psf must be a 2-D array summing to 1. Received: shape={psf.shape}, sum={psf.sum():.3g}")
-    stack = _as_stack(images, image_shape)
-    if method == "richardson_lucy":
-        out = [richardson_lucy(np.clip(image, 0.0, 1.0), psf, num_iter=int(strength)) for image in stack]
-    else:
-        out = [wiener(image, psf, balance=strength) for image in stack]
+    pad = max(psf.shape)  # reflect-padding: the blur of `restorers.degrade` reflects at the border too
+    out = []
+    for image in _as_stack(images, image_shape):
+        padded = np.pad(image, pad, mode="symmetric")  # scipy.ndimage's "reflect": the edge pixel repeated
+        if method == "richardson_lucy":
+            restored = richardson_lucy(np.clip(padded, 0.0, 1.0), psf, num_iter=int(strength))
+        else:
+            restored = wiener(padded, psf, balance=strength)
+        out.append(restored[pad:-pad, pad:-pad])
     return np.clip(np.stack(out), 0.0, 1.0).reshape(np.shape(images))
 
 
-def ssim(x, x_hat, image_shape=(28, 28)):
+def ssim(x, x_hat, image_shape=(28, 28), region=None):
     """Structural similarity (SSIM) of each image with its reference, in [-1, 1].
 
     scikit-image's `structural_similarity` with `data_range=1` (images in
-    [0, 1]) and its default 7x7 window; 1 means identical.
+    [0, 1]) and its default 7x7 window; 1 means identical. The SSIM map is
+    averaged over the whole image, or over `region` (for example the pixels
+    of the object, when a flat background would dominate the mean).
 
     Args:
         x: reference images, flat `(n, D)` or `(n, height, width)`.
         x_hat: images to score, same shape.
         image_shape: `(height, width)` of one image.
+        region: optional boolean mask of the shape of `x`, the pixels to
+            average over (at least one per image).
 
     Returns:
         float64 array of shape `(n,)`.
@@ -204,7 +219,13 @@ def ssim(x, x_hat, image_shape=(28, 28)):
     if np.shape(x) != np.shape(x_hat):
         raise ValueError(f"x and x_hat must have the same shape. Received: {np.shape(x)} and {np.shape(x_hat)}")
     x, x_hat = _as_stack(x, image_shape), _as_stack(x_hat, image_shape)
-    return np.array([structural_similarity(a, b, data_range=1.0) for a, b in zip(x, x_hat)])
+    if region is None:
+        return np.array([structural_similarity(a, b, data_range=1.0) for a, b in zip(x, x_hat)])
+    region = _as_stack(region, image_shape) > 0.5
+    if region.shape != x.shape or not region.any(axis=(1, 2)).all():
+        raise ValueError(f"region must have the images' shape {np.shape(x)} and mark at least one pixel per image.")
+    return np.array([structural_similarity(a, b, data_range=1.0, full=True)[1][mask].mean()
+                     for a, b, mask in zip(x, x_hat, region)])
 
 
 def pca_inpaint(images, hidden, mean, components, k, ridge=1e-3):

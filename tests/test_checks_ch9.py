@@ -24,7 +24,7 @@ def test_rl_reference_is_scikit_image_first_iteration():
     from skimage.restoration import richardson_lucy
 
     rng = np.random.default_rng(0)
-    psf = ch9._gaussian_psf(7, 0.8, 1.6, 1.2)
+    psf = ch9._gaussian_psf(7, 0.8, 1.6, -0.7, 1.2)
     blurred = convolve(rng.uniform(0.1, 1, (20, 20)), psf, mode="same")
     expected = richardson_lucy(blurred, psf, num_iter=1, clip=False)  # starts from 0.5 everywhere
     np.testing.assert_allclose(ch9.reference_richardson_lucy_step(np.full((20, 20), 0.5), blurred, psf), expected,
@@ -33,6 +33,8 @@ def test_rl_reference_is_scikit_image_first_iteration():
 
 @pytest.mark.parametrize("wrong, message", [
     (lambda e, b, p: _rl(e, b, p, flip=False), "flipped"),
+    (lambda e, b, p: e * convolve(b / convolve(e, p, mode="same"), p[::-1], mode="same"), "differ"),  # rows only
+    (lambda e, b, p: e * convolve(b / convolve(e, p, mode="same"), p[:, ::-1], mode="same"), "differ"),  # columns
     (lambda e, b, p: e + convolve(b - convolve(e, p, mode="same"), p[::-1, ::-1], mode="same"), "differ"),  # Landweber
     (lambda e, b, p: convolve(b / convolve(e, p, mode="same"), p[::-1, ::-1], mode="same"), "differ"),  # no estimate *
     (lambda e, b, p: e * convolve(b / convolve(e, p, mode="valid"), p[::-1, ::-1], mode="full"), "shape"),
@@ -120,16 +122,17 @@ def test_rebuilt_network_computes_what_the_learner_trained():
 
 
 def test_wiener_gain(capsys):
-    ch9.check_wiener_gain(np.array([2.5, 0.005, 0.01]))
+    ch9.check_wiener_gain(np.array([2.0, 0.006, 0.015]))
     assert capsys.readouterr().out == "\u2714 ex-9-wiener-gain: the Wiener gain and the two errors are right\n"
 
 
 @pytest.mark.parametrize("wrong, message", [
-    ([5.0, 0.01, 0.01], "inverse filter"),
-    ([0.2 / (0.04 + 4e-4), 0.0, 0.01], "SIGNAL"),
-    ([2.0, 0.0052, 0.01], "derivative"),
-    ([2.5, 0.0025, 0.01], "differ"),  # the noise term left out of the error
-    ([2.5, 0.005], "three numbers"),
+    ([5.0, 0.015, 0.015], "inverse filter"),
+    ([0.2 / (0.04 + 6e-4), 0.0, 0.015], "SIGNAL"),
+    ([2.5, 0.00625, 0.015], "derivative"),
+    ([2.0, 0.0036, 0.015], "differ"),  # the noise term left out of the error
+    ([2.0, 0.006, 0.01], "doing nothing"),  # the error of G = 0
+    ([2.0, 0.006], "three numbers"),
 ])
 def test_wiener_gain_rejects(wrong, message):
     with pytest.raises(ExerciseFailure, match=f"^ex-9-wiener-gain.*{message}"):

@@ -60,7 +60,7 @@ def test_mixed_degradation_uses_every_kind(images):
 
 
 @pytest.mark.parametrize("skips", [True, False])
-def test_unet_maps_images_to_images_and_starts_near_the_input(skips):
+def test_unet_maps_two_channel_images_to_one_channel(skips):
     model = restorers.unet(filters=(4, 8), skips=skips)
     assert model.input_shape == (None, 28, 28, 2) and model.output_shape == (None, 28, 28, 1)
     has_skip = any(isinstance(layer, keras.layers.Concatenate) for layer in model.layers)
