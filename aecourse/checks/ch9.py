@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from scipy.signal import convolve
 
+from aecourse import denoising
 from aecourse.checks import (DERIVE, EXPLAIN, IMPLEMENT, TRAIN, Check, expect_close, fail, fashion_training_sample,
                              held_out_test_images)
 
@@ -37,12 +38,13 @@ def _rl_inputs(rng):
 def _judge_rl(cases, results):
     label = "ex-9-rl-step"
     for (estimate, blurred, psf), got in zip(cases, results):
+        reference = reference_richardson_lucy_step(estimate, blurred, psf)
         unflipped = estimate * convolve(blurred / convolve(estimate, psf, mode="same"), psf, mode="same")
         if np.shape(got) == estimate.shape and np.allclose(got, unflipped, rtol=1e-4) and not np.allclose(
-                unflipped, reference_richardson_lucy_step(estimate, blurred, psf), rtol=1e-4):
+                unflipped, reference, rtol=1e-4):
             fail(label, "the ratio must be convolved with the point-spread function flipped in both directions "
                         "(psf[::-1, ::-1], the adjoint of the blur), not with the psf itself.")
-        expect_close(label, got, reference_richardson_lucy_step(estimate, blurred, psf),
+        expect_close(label, got, reference,
                      f"the updated estimate of a {estimate.shape[0]}x{estimate.shape[1]} image",
                      rtol=1e-4, atol=1e-7)
     return "one Richardson-Lucy update matches the reference, lopsided blur included"
@@ -96,8 +98,7 @@ def _judge_denoiser(cases, results):
     clean = held_out_test_images(DENOISER_TEST_IMAGES)
     noisy = clean + DENOISER_SIGMA * np.random.default_rng().standard_normal(clean.shape)
     restored = model.predict(noisy.reshape(-1, 28, 28, 1).astype("float32"), batch_size=250, verbose=0)
-    errors = np.mean((clean - np.clip(restored.reshape(len(clean), -1), 0.0, 1.0)) ** 2, axis=1)
-    psnr = float(np.mean(10 * np.log10(1.0 / errors)))
+    psnr = float(np.mean(denoising.psnr(clean, np.clip(restored.reshape(len(clean), -1), 0.0, 1.0))))
     if not psnr >= DENOISER_PSNR_BOUND:
         fail(label, f"on {DENOISER_TEST_IMAGES} held-out test images with noise of standard deviation "
                     f"{DENOISER_SIGMA:g}, your network's outputs (input plus its correction, clipped to [0, 1]) "
