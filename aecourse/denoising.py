@@ -236,37 +236,6 @@ def select_by_psnr(denoise, candidates, x_noisy, x_clean):
     return best, scores[best]
 
 
-def wiener_residual_autoencoder(W, b, units, name="wiener_residual"):
-    """A DAE network: a fixed linear denoiser plus a learned nonlinear correction.
-
-    `z = x~ W + b + Dense(D)(relu(Dense(units)(x~)))`: a frozen affine path
-    holding a fitted linear (Wiener) denoiser, plus a one-hidden-layer
-    correction whose output layer starts at zero. Before training it computes
-    exactly the linear denoiser, so training measures what nonlinearity adds.
-
-    Args:
-        W: `(D, D)` matrix of the linear denoiser (`restoration.fit_linear_denoiser`).
-        b: `(D,)` offset of the linear denoiser.
-        units: hidden units of the correction.
-        name: model name.
-
-    Returns:
-        A built Keras `Model` mapping `(n, D)` inputs to `(n, D)` outputs (linear output).
-    """
-    W, b = np.asarray(W, "float32"), np.asarray(b, "float32")
-    if W.ndim != 2 or W.shape[0] != W.shape[1] or b.shape != (W.shape[1],):
-        raise ValueError(f"W must be square (D, D) and b of shape (D,). Received: W.shape={W.shape}, b.shape={b.shape}")
-    inputs = keras.Input((W.shape[0],))
-    linear_path = keras.layers.Dense(W.shape[1], name=f"{name}_linear")
-    correction = keras.layers.Dense(W.shape[1], kernel_initializer="zeros", name=f"{name}_correction")
-    hidden = keras.layers.Dense(units, activation="relu", name=f"{name}_hidden")(inputs)
-    outputs = keras.layers.Add()([linear_path(inputs), correction(hidden)])
-    model = keras.Model(inputs, outputs, name=name)
-    linear_path.set_weights([W, b])
-    linear_path.trainable = False
-    return model
-
-
 def filter_roughness(kernel, image_shape=(28, 28)):
     """How noise-like each filter is: 1 for white noise, near 0 for smooth filters.
 

@@ -150,6 +150,51 @@ def test_trained_cae_rejects(wrong, words):
         ch4.check_trained_cae(wrong)
 
 
+def _layer_loss(slope_power=2, total=False, weight_decay=False, scale=True, training=True):
+    """ex-4-layer-loss through a real Keras layer; the keyword arguments make the wrong answers."""
+    import keras
+
+    class Layer(keras.layers.Layer):
+        def __init__(self, units, contraction):
+            super().__init__()
+            self.units, self.contraction = units, contraction
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="zeros")
+            self.bias = self.add_weight(shape=(self.units,), initializer="zeros")
+
+        def call(self, x, training=False):
+            h = keras.ops.sigmoid(keras.ops.matmul(x, self.kernel) + self.bias)
+            norms = keras.ops.sum(keras.ops.square(self.kernel), axis=0)
+            penalty = (keras.ops.sum(norms) * keras.ops.ones_like(h[:, 0]) if weight_decay
+                       else keras.ops.sum((h * (1 - h)) ** slope_power * norms, axis=-1))
+            if training:
+                reduced = keras.ops.sum(penalty) if total else keras.ops.mean(penalty)
+                self.add_loss(self.contraction * reduced if scale else reduced)
+            return h
+
+    def answer(x, W, b, contraction):
+        layer = Layer(W.shape[1], contraction)
+        layer.build((None, W.shape[0]))
+        layer.set_weights([W, b])
+        layer(keras.ops.convert_to_tensor(x, "float32"), training=training)
+        return float(keras.ops.convert_to_numpy(sum(layer.losses))) if layer.losses else 0.0
+
+    return answer
+
+
+def test_layer_loss_accepts_the_closed_form_layer(capsys):
+    ch4.check_layer_loss(_layer_loss())
+    assert capsys.readouterr().out.startswith("\u2714 ex-4-layer-loss")
+
+
+@pytest.mark.parametrize("wrong", [dict(slope_power=1), dict(total=True), dict(weight_decay=True), dict(scale=False),
+                                   dict(training=False)])
+def test_layer_loss_rejects(wrong):
+    with pytest.raises(ExerciseFailure, match="ex-4-layer-loss"):
+        ch4.check_layer_loss(_layer_loss(**wrong))
+
+
 def test_noise_coefficient_is_checked_by_value(capsys):
     s = _sigmoid(4.0 * 0.1 - 1.0)
     first, second = 4.0 * s * (1 - s), 16.0 * s * (1 - s) * (1 - 2 * s)

@@ -210,13 +210,3 @@ def test_filter_roughness_is_one_for_white_noise_and_small_for_smooth_filters():
     assert denoising.filter_roughness(smooth)[0] < 0.01
     with pytest.raises(ValueError, match="kernel must have shape"):
         denoising.filter_roughness(np.zeros((10, 3)))
-
-
-def test_wiener_residual_autoencoder_starts_as_the_linear_denoiser():
-    rng = np.random.default_rng(0)
-    W, b = rng.normal(size=(6, 6)).astype("float32"), rng.normal(size=6).astype("float32")
-    model = denoising.wiener_residual_autoencoder(W, b, units=5)
-    x = rng.normal(size=(4, 6)).astype("float32")
-    np.testing.assert_allclose(model.predict(x, verbose=0), x @ W + b, rtol=1e-5, atol=1e-5)
-    with pytest.raises(ValueError, match="square"):
-        denoising.wiener_residual_autoencoder(np.zeros((6, 5)), np.zeros(5), units=3)

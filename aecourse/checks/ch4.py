@@ -92,7 +92,7 @@ check_contraction_ratio = Check("ex-4-ratio", IMPLEMENT, inputs=_ratio_inputs, j
 
 
 # ----------------------------------------------------------------------------- chapter 4, issue 16:
-# a contractive layer trained in a model (train), the cross term of the small-noise expansion
+# a contractive layer trained in a model (train) and the loss it adds (implement), the cross term of the small-noise expansion
 # (derive), why the penalty's weight decay shrinks the filters so much more under Adam than under
 # plain gradient descent (explain). Protocol: aecourse.checks.Check.
 
@@ -131,6 +131,29 @@ def _judge_cae(cases, results):
 
 
 check_trained_cae = Check("ex-4-train-cae", TRAIN, inputs=fashion_training_sample(CAE_TRAIN_IMAGES), judge=_judge_cae)
+
+
+def _layer_loss_inputs(rng):
+    # Several examples (a sum over them instead of the mean fails), large weights (an unsquared slope or
+    # plain weight decay, lambda * sum W^2, is far off), and two strengths (a missing lambda fails).
+    cases = []
+    for n, input_dim, units, contraction in ((8, 12, 5, 0.3), (5, 7, 9, 2.0)):
+        cases.append((rng.random((n, input_dim)), rng.normal(0.0, 0.8, (input_dim, units)), rng.normal(0.0, 1.0, units),
+                      contraction))
+    return cases
+
+
+def _judge_layer_loss(cases, results):
+    label = "ex-4-layer-loss"
+    for (x, kernel, bias, contraction), got in zip(cases, results):
+        expect_close(label, got, contraction * np.mean(reference_contractive_penalty(x, kernel, bias)),
+                     "the loss your layer added in training: lambda times the mean over the batch of "
+                     "sum_j (h_j (1 - h_j))^2 sum_i W_ij^2 (is the slope squared? the mean over examples, "
+                     "not the sum? the loss added only with training=True?)", rtol=1e-4, atol=1e-7)
+    return "your ContractiveSigmoid layer adds lambda * mean ||J_f(x)||_F^2"
+
+
+check_layer_loss = Check("ex-4-layer-loss", IMPLEMENT, inputs=_layer_loss_inputs, judge=_judge_layer_loss)
 
 CROSS_SLOPE, CROSS_OFFSET, CROSS_POINT = 4.0, -1.0, 0.1
 
