@@ -132,7 +132,7 @@ def _contractive_model(x_train, contraction, units=128):
 @pytest.mark.training
 def test_trained_cae_passes_with_the_penalty_and_fails_without(capsys):
     ch4.check_trained_cae(lambda x: _contractive_model(x, 3e-3))
-    assert capsys.readouterr().out.startswith("\u2714 ex-4-train-cae: the contractive layer trains")
+    assert capsys.readouterr().out.startswith("\u2714 ex-4-train-cae: the trained network has held-out error")
     with pytest.raises(ExerciseFailure, match="ex-4-train-cae: the mean .*J_f.* not below"):
         ch4.check_trained_cae(lambda x: _contractive_model(x, 0.0))     # penalty never added: a plain AE
     with pytest.raises(ExerciseFailure, match="100 <= K <= 256"):

@@ -126,8 +126,8 @@ def _judge_cae(cases, results):
         fail(label, f"the mean ||J_f(x)||_F on held-out test images is {jacobian_norm:.2f}, not below "
                     f"{CAE_JACOBIAN_BOUND:g}: does your layer add the penalty with add_loss in training, "
                     "and is lambda large enough?")
-    return (f"the contractive layer trains: held-out error below {CAE_ERROR_BOUND:g}, "
-            f"mean ||J_f||_F below {CAE_JACOBIAN_BOUND:g}")
+    return (f"the trained network has held-out error below {CAE_ERROR_BOUND:g} and mean ||J_f||_F below "
+            f"{CAE_JACOBIAN_BOUND:g} (whether your layer adds the right penalty is checked in ex-4-layer-loss)")
 
 
 check_trained_cae = Check("ex-4-train-cae", TRAIN, inputs=fashion_training_sample(CAE_TRAIN_IMAGES), judge=_judge_cae)
