@@ -105,24 +105,38 @@ def test_unanswered_fails_clearly():
 
 # ----------------------------------------------------------------------------- issue 16: train, derive, explain
 
+def _contractive_sigmoid(slope_power=2, total=False, weight_decay=False, scale=True):
+    """The ContractiveSigmoid layer of ex-4-train-cae; the keyword arguments make the wrong versions."""
+    import keras
+
+    class ContractiveSigmoid(keras.layers.Layer):
+        def __init__(self, units, contraction):
+            super().__init__()
+            self.units, self.contraction = units, contraction
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform")
+            self.bias = self.add_weight(shape=(self.units,), initializer="zeros")
+
+        def call(self, x, training=False):
+            h = keras.ops.sigmoid(keras.ops.matmul(x, self.kernel) + self.bias)
+            if training and self.contraction:
+                norms = keras.ops.sum(keras.ops.square(self.kernel), axis=0)
+                penalty = (keras.ops.sum(norms) * keras.ops.ones_like(h[:, 0]) if weight_decay
+                           else keras.ops.sum((h * (1 - h)) ** slope_power * norms, axis=-1))
+                reduced = keras.ops.sum(penalty) if total else keras.ops.mean(penalty)
+                self.add_loss(self.contraction * reduced if scale else reduced)
+            return h
+
+    return ContractiveSigmoid
+
+
 def _contractive_model(x_train, contraction, units=128):
     """The reference answer of ex-4-train-cae: a sigmoid layer whose call adds the closed-form penalty."""
     import keras
 
-    class ContractiveSigmoid(keras.layers.Layer):
-        def build(self, input_shape):
-            self.kernel = self.add_weight(shape=(input_shape[-1], units), initializer="glorot_uniform")
-            self.bias = self.add_weight(shape=(units,), initializer="zeros")
-
-        def call(self, x, training=False):
-            h = keras.ops.sigmoid(keras.ops.matmul(x, self.kernel) + self.bias)
-            if training and contraction:
-                norms = keras.ops.sum(keras.ops.square(self.kernel), axis=0)
-                self.add_loss(contraction * keras.ops.mean(keras.ops.sum(keras.ops.square(h * (1 - h)) * norms, -1)))
-            return h
-
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([keras.Input((784,)), ContractiveSigmoid(),
+    model = keras.Sequential([keras.Input((784,)), _contractive_sigmoid()(units, contraction),
                               keras.layers.Dense(784, activation="sigmoid")])
     model.compile(keras.optimizers.Adam(3e-3), loss="binary_crossentropy")
     model.fit(x_train, x_train, epochs=10, batch_size=64, verbose=0)
@@ -150,31 +164,12 @@ def test_trained_cae_rejects(wrong, words):
         ch4.check_trained_cae(wrong)
 
 
-def _layer_loss(slope_power=2, total=False, weight_decay=False, scale=True, training=True):
-    """ex-4-layer-loss through a real Keras layer; the keyword arguments make the wrong answers."""
+def _layer_loss(training=True, **wrong):
+    """ex-4-layer-loss through a real Keras layer; `wrong` (see `_contractive_sigmoid`) makes the wrong answers."""
     import keras
 
-    class Layer(keras.layers.Layer):
-        def __init__(self, units, contraction):
-            super().__init__()
-            self.units, self.contraction = units, contraction
-
-        def build(self, input_shape):
-            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="zeros")
-            self.bias = self.add_weight(shape=(self.units,), initializer="zeros")
-
-        def call(self, x, training=False):
-            h = keras.ops.sigmoid(keras.ops.matmul(x, self.kernel) + self.bias)
-            norms = keras.ops.sum(keras.ops.square(self.kernel), axis=0)
-            penalty = (keras.ops.sum(norms) * keras.ops.ones_like(h[:, 0]) if weight_decay
-                       else keras.ops.sum((h * (1 - h)) ** slope_power * norms, axis=-1))
-            if training:
-                reduced = keras.ops.sum(penalty) if total else keras.ops.mean(penalty)
-                self.add_loss(self.contraction * reduced if scale else reduced)
-            return h
-
     def answer(x, W, b, contraction):
-        layer = Layer(W.shape[1], contraction)
+        layer = _contractive_sigmoid(**wrong)(W.shape[1], contraction)
         layer.build((None, W.shape[0]))
         layer.set_weights([W, b])
         layer(keras.ops.convert_to_tensor(x, "float32"), training=training)
